@@ -1,0 +1,34 @@
+"""lrkit: learning-rate (and any hyperparameter) schedules as exact pure functions of the step.
+
+    >>> import lrkit
+    >>> s = lrkit.warmup(lrkit.cosine(900, end=0.1), 100)
+    >>> s(0), s(100), s(1000)
+    (0.0, 1.0, 0.1)
+    >>> lrkit.parse(repr(s)) == s
+    True
+
+``import lrkit`` imports no framework, no NumPy and no plotting library.
+"""
+
+from __future__ import annotations
+
+from .combinators import (
+    clip, custom, join, noise, per_epoch, pingpong, register_custom, restarts, shift, warmup,
+)
+from .durations import Frac, frac
+from .schedule import REGISTRY, Product, Schedule
+from .shapes import (
+    constant, cosine, cyclic, exponential, interpolate, inverse_sqrt, inverse_time, linear,
+    multistep, onecycle, piecewise, polynomial, rex, step, wsd,
+)
+from .spec import from_config, load, loads, parse
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Schedule", "Product", "REGISTRY", "Frac", "frac",
+    "constant", "linear", "cosine", "polynomial", "exponential", "step", "multistep",
+    "piecewise", "interpolate", "inverse_sqrt", "inverse_time", "onecycle", "cyclic", "wsd", "rex",
+    "warmup", "join", "restarts", "clip", "shift", "per_epoch", "noise", "pingpong", "custom",
+    "register_custom", "parse", "from_config", "load", "loads", "__version__",
+]

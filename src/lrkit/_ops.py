@@ -1,0 +1,269 @@
+"""Scalar / array-namespace dispatch.
+
+Every formula in lrkit is written once, as ``_eval(t, m)``, against a small
+namespace ``m`` of math operations.  For Python numbers ``m`` is :data:`SCALAR`
+(``math`` functions, float64).  For arrays it wraps the array's own library:
+NumPy, JAX (arrays and tracers under ``jit``) or torch (tensors on any device,
+no host synchronisation).  Formulas use ``+ - * / // **`` and comparisons
+directly, and the namespace only for functions and ``where``.
+
+No array library is imported here until an array of that library is evaluated.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+__all__ = ["SCALAR", "ScalarOps", "namespace_for", "prepare_steps"]
+
+
+class ScalarOps:
+    """Math on Python floats (float64, closed form)."""
+
+    is_scalar = True
+    cos = staticmethod(math.cos)
+    sin = staticmethod(math.sin)
+    sqrt = staticmethod(math.sqrt)
+    exp = staticmethod(math.exp)
+    log = staticmethod(math.log)
+    floor = staticmethod(math.floor)
+    minimum = staticmethod(min)
+    maximum = staticmethod(max)
+
+    @staticmethod
+    def where(cond: Any, a: Any, b: Any) -> Any:
+        return a if cond else b
+
+    @staticmethod
+    def pow(base: float, exponent: Any) -> float:
+        try:
+            return math.pow(base, exponent)
+        except OverflowError:
+            return math.inf
+
+    @staticmethod
+    def full(t: Any, value: float) -> float:
+        return value
+
+    @staticmethod
+    def hash_uniform(t: Any, seed: int, stream: int) -> float:
+        """A uniform number in [0, 1), a pure function of (seed, floor(t), stream)."""
+        return _hash32(int(t), seed, stream) / 4294967296.0
+
+
+SCALAR = ScalarOps()
+
+_M32 = 0xFFFFFFFF
+
+
+def _hash32(x: int, seed: int, stream: int) -> int:
+    """lowbias32-style integer hash of (x, seed, stream) on 32-bit words."""
+    h = (x & _M32) ^ ((seed * 0x9E3779B9) & _M32) ^ ((stream * 0x85EBCA6B) & _M32)
+    h ^= (x >> 32) & _M32
+    for _ in range(2):
+        h ^= h >> 16
+        h = (h * 0x7FEB352D) & _M32
+        h ^= h >> 15
+        h = (h * 0x846CA68B) & _M32
+        h ^= h >> 16
+    return h
+
+
+class _ArrayOps:
+    """Shared behaviour of array namespaces: a template array gives dtype and device."""
+
+    is_scalar = False
+
+    def __init__(self, xp: Any, template: Any) -> None:
+        self.xp = xp
+        self.template = template
+        self.cos = xp.cos
+        self.sin = xp.sin
+        self.sqrt = xp.sqrt
+        self.exp = xp.exp
+        self.log = xp.log
+        self.floor = xp.floor
+
+    def full(self, t: Any, value: float) -> Any:
+        return t * 0.0 + value
+
+    def _arr(self, x: Any) -> Any:
+        if isinstance(x, numbers.Real):
+            return self.full(self.template, float(x))
+        return x
+
+    def where(self, cond: Any, a: Any, b: Any) -> Any:
+        return self.xp.where(cond, self._arr(a), self._arr(b))
+
+    def minimum(self, a: Any, b: Any) -> Any:
+        return self.xp.minimum(self._arr(a), self._arr(b))
+
+    def maximum(self, a: Any, b: Any) -> Any:
+        return self.xp.maximum(self._arr(a), self._arr(b))
+
+    def pow(self, base: float, exponent: Any) -> Any:
+        return base**exponent
+
+    def hash_uniform(self, t: Any, seed: int, stream: int) -> Any:
+        raise NotImplementedError
+
+
+class _NumpyOps(_ArrayOps):
+    def hash_uniform(self, t: Any, seed: int, stream: int) -> Any:
+        np = self.xp
+        x = np.floor(t).astype(np.int64)
+        h = _lowbias32_array(x, seed, stream, np.int64, lambda v, k: v >> k)
+        return h.astype(np.float64) / 4294967296.0
+
+
+class _TorchOps(_ArrayOps):
+    def minimum(self, a: Any, b: Any) -> Any:
+        if isinstance(b, numbers.Real):
+            return self.xp.clamp(a, max=float(b))
+        if isinstance(a, numbers.Real):
+            return self.xp.clamp(b, max=float(a))
+        return self.xp.minimum(a, b)
+
+    def maximum(self, a: Any, b: Any) -> Any:
+        if isinstance(b, numbers.Real):
+            return self.xp.clamp(a, min=float(b))
+        if isinstance(a, numbers.Real):
+            return self.xp.clamp(b, min=float(a))
+        return self.xp.maximum(a, b)
+
+    def pow(self, base: float, exponent: Any) -> Any:
+        return self.xp.pow(base, exponent)
+
+    def hash_uniform(self, t: Any, seed: int, stream: int) -> Any:
+        torch = self.xp
+        x = torch.floor(t).to(torch.int64)
+        h = _lowbias32_array(x, seed, stream, torch.int64, lambda v, k: v >> k)
+        return h.to(t.dtype) / 4294967296.0
+
+
+class _JaxOps(_ArrayOps):
+    def hash_uniform(self, t: Any, seed: int, stream: int) -> Any:
+        import jax.numpy as jnp
+
+        x = jnp.floor(t).astype(jnp.uint32)  # steps beyond 2**32 wrap; fine for noise
+        h = _lowbias32_uint32(x, seed, stream, jnp)
+        return h.astype(t.dtype) / 4294967296.0
+
+
+def _lowbias32_array(x: Any, seed: int, stream: int, int64: Any, shift: Any) -> Any:
+    """The same hash as :func:`_hash32` on int64 arrays (values kept in [0, 2**32))."""
+    m = _M32
+    key = ((seed * 0x9E3779B9) & m) ^ ((stream * 0x85EBCA6B) & m)
+    h = (x & m) ^ key
+    h = h ^ (shift(x, 32) & m)
+    for _ in range(2):
+        h = h ^ shift(h, 16)
+        h = (h * 0x7FEB352D) & m
+        h = h ^ shift(h, 15)
+        h = (h * 0x846CA68B) & m
+        h = h ^ shift(h, 16)
+    return h
+
+
+def _lowbias32_uint32(x: Any, seed: int, stream: int, jnp: Any) -> Any:
+    u32 = jnp.uint32
+    key = ((seed * 0x9E3779B9) & _M32) ^ ((stream * 0x85EBCA6B) & _M32)
+    h = x ^ u32(key)
+    for _ in range(2):
+        h = h ^ (h >> u32(16))
+        h = h * u32(0x7FEB352D)
+        h = h ^ (h >> u32(15))
+        h = h * u32(0x846CA68B)
+        h = h ^ (h >> u32(16))
+    return h
+
+
+def _library(x: Any) -> str:
+    module = type(x).__module__ or ""
+    return module.split(".", 1)[0]
+
+
+def namespace_for(t: Any) -> _ArrayOps:
+    """The array namespace for a (float) step array ``t``."""
+    lib = _library(t)
+    if lib == "numpy":
+        import numpy
+
+        return _NumpyOps(numpy, t)
+    if lib == "torch":
+        import torch
+
+        return _TorchOps(torch, t)
+    if lib in ("jax", "jaxlib"):
+        import jax.numpy as jnp
+
+        return _JaxOps(jnp, t)
+    xp = getattr(t, "__array_namespace__", None)
+    if xp is not None:
+        return _ArrayOps(xp(), t)
+    raise TypeError(
+        f"step must be an int, a float, or a NumPy/JAX/torch array, not {type(t).__name__}"
+    )
+
+
+def prepare_steps(step: Any) -> tuple[Any, Any]:
+    """Validate an array of steps and convert it to floats: returns ``(t, ops)``.
+
+    NumPy arrays (and torch CPU tensors, concrete JAX arrays) are checked for
+    negative or non-finite steps; device tensors and JAX tracers cannot be
+    checked without a host sync, so their negative steps are clamped to 0.
+    """
+    lib = _library(step)
+    if lib == "numpy":
+        import numpy as np
+
+        t = np.asarray(step)
+        if t.dtype == np.bool_ or not (
+            np.issubdtype(t.dtype, np.integer) or np.issubdtype(t.dtype, np.floating)
+        ):
+            raise TypeError(f"step must be an array of integers or floats, not dtype {t.dtype}")
+        if np.issubdtype(t.dtype, np.integer):
+            t = t.astype(np.float64)
+        if t.size and not np.isfinite(t).all():
+            raise ValueError("step must be finite; got NaN or inf in the step array")
+        if t.size and (t < 0).any():
+            raise ValueError(f"step must be >= 0; got {t.min()} in the step array")
+        return t, _NumpyOps(np, t)
+    if lib == "torch":
+        import torch
+
+        t = step
+        if t.dtype == torch.bool or t.is_complex():
+            raise TypeError(f"step must be a tensor of integers or floats, not {t.dtype}")
+        if not t.is_floating_point():
+            dtype = torch.float32 if t.device.type == "mps" else torch.float64
+            t = t.to(dtype)
+        if t.device.type == "cpu" and t.numel():
+            if not bool(torch.isfinite(t).all()):
+                raise ValueError("step must be finite; got NaN or inf in the step tensor")
+            if bool((t < 0).any()):
+                raise ValueError(f"step must be >= 0; got {float(t.min())} in the step tensor")
+        else:
+            t = torch.clamp(t, min=0.0)
+        return t, _TorchOps(torch, t)
+    if lib in ("jax", "jaxlib"):
+        import jax
+        import jax.numpy as jnp
+
+        t = jnp.asarray(step)
+        if t.dtype == jnp.bool_:
+            raise TypeError("step must be an array of integers or floats, not bool")
+        if not jnp.issubdtype(t.dtype, jnp.floating):
+            t = t.astype(jnp.result_type(float))
+        if not isinstance(t, jax.core.Tracer) and t.size:
+            if not bool(jnp.isfinite(t).all()):
+                raise ValueError("step must be finite; got NaN or inf in the step array")
+            if bool((t < 0).any()):
+                raise ValueError(f"step must be >= 0; got {float(t.min())} in the step array")
+        else:
+            t = jnp.maximum(t, 0.0)
+        return t, _JaxOps(jnp, t)
+    ops = namespace_for(step)
+    return step, ops

@@ -1,0 +1,77 @@
+"""Argument checks shared by every constructor.
+
+Each check names the argument and the allowed range, so a bad config fails
+at construction with a ``ValueError``/``TypeError`` instead of a
+ZeroDivisionError or a silent NaN much later.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+from .durations import Frac, Rest, as_duration
+
+
+def real(name: str, value: Any, *, low: float | None = None, high: float | None = None,
+         low_open: bool = False, high_open: bool = False) -> float:
+    """A finite real number within [low, high] (bounds optional, optionally open)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, not {type(value).__name__} ({value!r})")
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if low is not None and (v < low or (low_open and v == low)):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value!r}")
+    if high is not None and (v > high or (high_open and v == high)):
+        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {value!r}")
+    return v
+
+
+def integer(name: str, value: Any, *, low: int | None = None) -> int:
+    """An int (or integral float) >= low."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be an integer, not {type(value).__name__} ({value!r})")
+    if isinstance(value, numbers.Integral):
+        v = int(value)
+    else:
+        f = float(value)
+        if not math.isfinite(f) or f != int(f):
+            raise ValueError(f"{name} must be an integer, got {value!r}")
+        v = int(f)
+    if low is not None and v < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return v
+
+
+def duration(name: str, value: Any, *, allow_zero: bool = False) -> int | float | Frac | Rest:
+    """A positive number of steps, or a fraction of the run (``'5%'``, ``frac(0.05)``, ``'rest'``)."""
+    d = as_duration(name, value)
+    if isinstance(d, (Frac, Rest)):
+        return d
+    if isinstance(d, bool) or not isinstance(d, numbers.Real):
+        raise TypeError(
+            f"{name} must be a number of steps, a fraction of the run such as '5%', or 'rest'; "
+            f"got {type(value).__name__} ({value!r})"
+        )
+    f = float(d)
+    if not math.isfinite(f):
+        raise ValueError(f"{name} must be a finite number of steps, got {value!r}")
+    if f < 0 or (f == 0 and not allow_zero):
+        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'} steps, got {value!r}")
+    if isinstance(d, numbers.Integral) or f == int(f):
+        return int(f)
+    return f
+
+
+def choice(name: str, value: Any, options: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(repr(o) for o in options)}; got {value!r}")
+    return value
+
+
+def boolean(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value

@@ -1,0 +1,495 @@
+"""Combinators: build schedules out of schedules.
+
+Each is a pure function of the step like the shapes, so composing them has no
+order-of-call pitfalls: ``warmup(join([...]), ...)`` is evaluated, not stepped.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from . import _validate as v
+from ._ops import SCALAR
+from .durations import Rest
+from .schedule import REGISTRY, Schedule, register
+
+__all__ = ["warmup", "join", "restarts", "clip", "shift", "per_epoch", "noise", "pingpong",
+           "custom", "register_custom"]
+
+
+def _schedule(name: str, s: Any) -> Schedule:
+    if not isinstance(s, Schedule):
+        raise TypeError(f"{name} must be an lrkit Schedule, not {type(s).__name__} ({s!r})")
+    return s
+
+
+def _num(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _steps_of(x: Any, total: int, span: float) -> Any:
+    """A duration as a number of steps: fractions of ``total``, 'rest' = ``span``."""
+    if _num(x):
+        return x
+    return span if isinstance(x, Rest) else x.steps(total)
+
+
+_RAMPS = ("linear", "cosine", "exponential")
+
+
+@register
+class warmup(Schedule):
+    """A ramp of ``steps`` steps from ``start`` to s(0), then s shifted by ``steps``.
+
+    With q = t/steps, for t < steps:
+    ``linear`` start + (s(0) − start)·q; ``cosine`` start + (s(0) − start)·½(1 − cos πq);
+    ``exponential`` start·(s(0)/start)^q (start and s(0) > 0).
+    For t >= steps: s(t − steps).
+    """
+
+    name = "warmup"
+
+    def __init__(self, schedule: Schedule, steps: Any, start: float = 0.0,
+                 kind: str = "linear") -> None:
+        schedule = _schedule("schedule", schedule)
+        kind = v.choice("kind", kind, _RAMPS)
+        start = v.real("start", start)
+        if kind == "exponential" and start <= 0:
+            raise ValueError(f"start must be > 0 for kind='exponential', got {start}")
+        self._store(schedule=schedule, steps=v.duration("steps", steps), start=start, kind=kind)
+
+    def _child_spans(self, total: int, span: float) -> dict[str, Any]:
+        return {"schedule": span - _steps_of(self.steps, total, span)}
+
+    def _target(self) -> float:
+        s0 = self.schedule._eval(0, SCALAR)
+        if self.kind == "exponential" and s0 <= 0:
+            raise ValueError(f"warmup kind='exponential' needs s(0) > 0, got {s0}")
+        return float(s0)
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        n, a = self.steps, self.start
+        b = self._target()
+        q = m.minimum(t, n) / n
+        if self.kind == "linear":
+            ramp = a + (b - a) * q
+        elif self.kind == "cosine":
+            s = m.sin(math.pi / 2 * q)
+            ramp = a + (b - a) * (s * s)
+        else:
+            ramp = a * m.pow(b / a, q)
+        body = self.schedule._eval(m.maximum(t - n, 0), m)
+        return m.where(t < n, ramp, body)
+
+    def _compile(self) -> Any:
+        n, a, kind = self.steps, self.start, self.kind
+        b = self._target()
+        inner = self.schedule._compile()
+        d = b - a
+        if kind == "linear":
+            def fn(t: Any) -> float:
+                return a + d * (t / n) if t < n else inner(t - n)
+            return fn
+        ev = self._eval
+        return lambda t: ev(t, SCALAR)
+
+    def _duration(self) -> Any:
+        d = self.schedule._duration()
+        return None if d is None else self.steps + d
+
+
+@register
+class join(Schedule):
+    """Pieces one after another: piece i runs from boundaries[i−1] (0 for the
+    first) and sees its own local step t − boundaries[i−1].
+
+    value(t) = schedules[i](t − b[i−1]) for b[i−1] <= t < b[i].
+    One piece's own duration may be 'rest' (what is left of its span).
+    """
+
+    name = "join"
+
+    def __init__(self, schedules: Sequence[Schedule], boundaries: Sequence[Any]) -> None:
+        if isinstance(schedules, Schedule) or not isinstance(schedules, Sequence):
+            raise TypeError("schedules must be a list of schedules")
+        pieces = [_schedule(f"schedules[{i}]", s) for i, s in enumerate(schedules)]
+        if not pieces:
+            raise ValueError("schedules must hold at least one schedule")
+        if isinstance(boundaries, (str, bytes)) or not isinstance(boundaries, Sequence):
+            raise TypeError(f"boundaries must be a list of steps, got {boundaries!r}")
+        bs = [v.duration(f"boundaries[{i}]", b) for i, b in enumerate(boundaries)]
+        if len(bs) != len(pieces) - 1:
+            raise ValueError(
+                f"boundaries must have one entry fewer than schedules: got {len(bs)} "
+                f"boundaries for {len(pieces)} schedules"
+            )
+        if any(isinstance(b, Rest) for b in bs):
+            raise ValueError("boundaries cannot be 'rest'; give a piece's duration as 'rest' instead")
+        if all(_num(b) for b in bs):
+            for i in range(1, len(bs)):
+                if bs[i] <= bs[i - 1]:
+                    raise ValueError(f"boundaries must be strictly increasing, got {list(boundaries)!r}")
+        self._store(schedules=pieces, boundaries=bs)
+
+    def _child_spans(self, total: int, span: float) -> dict[str, Any]:
+        bs = [b if _num(b) else b.steps(total) for b in self.boundaries]
+        edges = [0, *bs, span]
+        return {"schedules": tuple(edges[i + 1] - edges[i] for i in range(len(self.schedules)))}
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        out = self.schedules[0]._eval(t, m)
+        for b, s in zip(self.boundaries, self.schedules[1:]):
+            out = m.where(t >= b, s._eval(m.maximum(t - b, 0), m), out)
+        return out
+
+    def _compile(self) -> Any:
+        import bisect
+
+        bs = [0, *self.boundaries]
+        fns = [s._compile() for s in self.schedules]
+        pairs = list(zip(bs, fns))
+
+        def fn(t: Any) -> float:
+            b, f = pairs[bisect.bisect_right(bs, t) - 1]
+            return f(t - b)
+
+        return fn
+
+    def _duration(self) -> Any:
+        d = self.schedules[-1]._duration()
+        last = self.boundaries[-1] if self.boundaries else 0
+        return None if d is None else last + d
+
+
+@register
+class restarts(Schedule):
+    """SGDR-style cycles of any schedule.
+
+    Cycle i (i = 0, 1, ...) lasts L_i = period·mult^i steps and starts at
+    S_i = period·(mult^i − 1)/(mult − 1) (period·i when mult = 1).  Inside it,
+    with local step τ = t − S_i, value = decay^i · s(τ·D/L_i), where D is s's
+    own duration (s is stretched to span the cycle; D = period when s never
+    settles).  After ``limit`` cycles the value holds the last cycle's final value.
+    ``restarts(cosine(T0, end=e), T0, mult=m)`` is torch's
+    ``CosineAnnealingWarmRestarts(T_0=T0, T_mult=m, eta_min=e)``.
+    """
+
+    name = "restarts"
+
+    def __init__(self, schedule: Schedule, period: Any, mult: float = 1,
+                 decay: float = 1.0, limit: int | None = None) -> None:
+        schedule = _schedule("schedule", schedule)
+        mult_v = v.real("mult", mult, low=1.0)
+        if mult_v == int(mult_v):
+            mult_v = int(mult_v)
+        self._store(schedule=schedule, period=v.duration("period", period), mult=mult_v,
+                    decay=v.real("decay", decay, low=0.0, low_open=True),
+                    limit=None if limit is None else v.integer("limit", limit, low=1))
+
+    def _child_spans(self, total: int, span: float) -> dict[str, Any]:
+        return {"schedule": _steps_of(self.period, total, span)}
+
+    def _inner_duration(self) -> float:
+        d = self.schedule._duration()
+        return self.period if d is None else d
+
+    def cycle_start(self, i: int) -> float:
+        """S_i, the step where cycle i starts."""
+        if self.mult == 1:
+            return self.period * i
+        return self.period * (self.mult**i - 1) / (self.mult - 1)
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        p, mult = self.period, self.mult
+        D = self._inner_duration()
+        if m.is_scalar:
+            i = self._scalar_cycle(t)
+            if self.limit is not None and i >= self.limit:
+                return self.decay ** (self.limit - 1) * self.schedule._eval(D, m)
+            start = self.cycle_start(i)
+            length = p * mult**i
+            tau = t - start
+            local = tau if length == D else tau * D / length
+            return (self.decay**i) * self.schedule._eval(local, m)
+        if mult == 1:
+            i = m.floor(t / p)
+            i = i + (t >= (i + 1) * p) - (t < i * p)  # guard the floor against rounding
+            start = i * p
+        else:
+            i = m.floor(m.log(1 + t * (mult - 1) / p) / math.log(mult))
+            start = p * (m.pow(mult, i) - 1) / (mult - 1)
+            nxt = p * (m.pow(mult, i + 1) - 1) / (mult - 1)
+            i = i + (t >= nxt) - (t < start)
+            start = p * (m.pow(mult, i) - 1) / (mult - 1)
+        if self.limit is not None:
+            i = m.minimum(i, self.limit - 1)
+        length = p * m.pow(mult, i)
+        local = m.minimum((t - start) * D / length, D)
+        value = self.schedule._eval(local, m)
+        return value * m.pow(self.decay, i) if self.decay != 1.0 else value
+
+    def _scalar_cycle(self, t: float) -> int:
+        p, mult = self.period, self.mult
+        if mult == 1:
+            i = int(t // p)
+        else:
+            i = int(math.floor(math.log1p(t * (mult - 1) / p) / math.log(mult)))
+        while i > 0 and t < self.cycle_start(i):
+            i -= 1
+        while t >= self.cycle_start(i + 1):
+            i += 1
+        return i
+
+    def _duration(self) -> Any:
+        if self.limit is None:
+            return None
+        return self.cycle_start(self.limit)
+
+
+@register
+class clip(Schedule):
+    """value(t) = min(max(s(t), low), high); either bound may be None."""
+
+    name = "clip"
+
+    def __init__(self, schedule: Schedule, low: float | None = None,
+                 high: float | None = None) -> None:
+        schedule = _schedule("schedule", schedule)
+        lo = None if low is None else v.real("low", low)
+        hi = None if high is None else v.real("high", high)
+        if lo is None and hi is None:
+            raise ValueError("clip needs low, high or both")
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"low ({lo}) must be <= high ({hi})")
+        self._store(schedule=schedule, low=lo, high=hi)
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        x = self.schedule._eval(t, m)
+        if self.low is not None:
+            x = m.maximum(x, self.low)
+        if self.high is not None:
+            x = m.minimum(x, self.high)
+        return x
+
+    def _duration(self) -> Any:
+        return self.schedule._duration()
+
+
+@register
+class shift(Schedule):
+    """value(t) = s(max(t − steps, 0)): delay s by ``steps`` (holding s(0));
+    a negative ``steps`` advances it: s(t + |steps|)."""
+
+    name = "shift"
+
+    def __init__(self, schedule: Schedule, steps: Any) -> None:
+        schedule = _schedule("schedule", schedule)
+        if _num(steps):
+            n = v.real("steps", steps)
+            steps = int(n) if n == int(n) else n
+        else:
+            steps = v.duration("steps", steps)
+        self._store(schedule=schedule, steps=steps)
+
+    def _child_spans(self, total: int, span: float) -> dict[str, Any]:
+        return {"schedule": span - _steps_of(self.steps, total, span)}
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        return self.schedule._eval(m.maximum(t - self.steps, 0), m)
+
+    def _duration(self) -> Any:
+        d = self.schedule._duration()
+        return None if d is None else max(d + self.steps, 0)
+
+
+@register
+class per_epoch(Schedule):
+    """A schedule written in epochs, evaluated on optimizer steps.
+
+    value(t) = s(⌊t / steps_per_epoch⌋) (held through each epoch, like a torch
+    scheduler stepped once an epoch), or s(t / steps_per_epoch) with ``smooth``.
+    ``steps_per_epoch`` counts optimizer updates, i.e. batches / gradient
+    accumulation.  Fractions of the run inside s are of the run in epochs.
+    """
+
+    name = "per_epoch"
+
+    def __init__(self, schedule: Schedule, steps_per_epoch: Any, smooth: bool = False) -> None:
+        self._store(schedule=_schedule("schedule", schedule),
+                    steps_per_epoch=v.duration("steps_per_epoch", steps_per_epoch),
+                    smooth=v.boolean("smooth", smooth))
+
+    def _resolve(self, total: int, span: float) -> Schedule:
+        spe = self.steps_per_epoch
+        if not _num(spe):
+            raise ValueError("steps_per_epoch must be a number of steps, not a fraction of the run")
+        epochs_total = max(1, math.floor(total / spe + 0.5))
+        inner = self.schedule._resolve(epochs_total, span / spe)
+        return per_epoch(inner, spe, self.smooth)
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        e = t / self.steps_per_epoch if self.smooth else t // self.steps_per_epoch
+        return self.schedule._eval(e, m)
+
+    def _duration(self) -> Any:
+        d = self.schedule._duration()
+        return None if d is None else d * self.steps_per_epoch
+
+
+_NOISE_KINDS = ("normal", "uniform")
+
+
+@register
+class noise(Schedule):
+    """Deterministic multiplicative noise: value(t) = s(t)·(1 + n(t)), |n| <= pct.
+
+    n is a pure function of (seed, ⌊t⌋), so resuming at any step gives the
+    same values: ``uniform``: n = pct·(2u − 1); ``normal``: n = clip(z·pct/2,
+    −pct, pct) with z a standard normal (Box–Muller on two hashed uniforms).
+    """
+
+    name = "noise"
+
+    def __init__(self, schedule: Schedule, pct: float, seed: int = 0,
+                 kind: str = "normal") -> None:
+        self._store(schedule=_schedule("schedule", schedule),
+                    pct=v.real("pct", pct, low=0.0, high=1.0),
+                    seed=v.integer("seed", seed, low=0), kind=v.choice("kind", kind, _NOISE_KINDS))
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        base = self.schedule._eval(t, m)
+        u1 = m.hash_uniform(t, self.seed, 1)
+        if self.kind == "uniform":
+            n = self.pct * (2 * u1 - 1)
+        else:
+            u2 = m.hash_uniform(t, self.seed, 2)
+            z = m.sqrt(-2 * m.log(1 - u1)) * m.cos(2 * math.pi * u2)
+            n = m.minimum(m.maximum(z * (self.pct / 2), -self.pct), self.pct)
+        return base * (1 + n)
+
+    def _duration(self) -> Any:
+        return self.schedule._duration()
+
+
+@register
+class pingpong(Schedule):
+    """Play s forward over its duration D, then backward, and again:
+    value(t) = s(D − |((t mod 2D) − D)|).  ``pingpong(cosine(T, start, end))`` is the
+    periodic cosine that torch's ``CosineAnnealingLR`` follows past ``T_max``."""
+
+    name = "pingpong"
+
+    def __init__(self, schedule: Schedule) -> None:
+        schedule = _schedule("schedule", schedule)
+        if schedule.resolved and schedule._duration() is None:
+            raise ValueError(f"pingpong needs a schedule with a duration, got {schedule!r}")
+        self._store(schedule=schedule)
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        D = self.schedule._duration()
+        k = t // (2 * D)
+        r = t - k * (2 * D)  # t mod 2D, in [0, 2D)
+        local = m.where(r <= D, r, 2 * D - r)
+        return self.schedule._eval(local, m)
+
+
+#: name -> callable, for custom schedules that may be saved and parsed back
+CUSTOM: dict[str, Callable[[Any], Any]] = {}
+
+
+def register_custom(name: str, fn: Callable[[Any], Any]) -> None:
+    """Make ``custom(name=name)`` buildable from text and configs (it calls ``fn(step)``)."""
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"name must be an identifier, got {name!r}")
+    if not callable(fn):
+        raise TypeError("fn must be callable")
+    CUSTOM[name] = fn
+
+
+@register
+class custom(Schedule):
+    """value(t) = fn(t) for any Python callable.
+
+    It cannot be written to text or a config unless registered with
+    ``lrkit.register_custom(name, fn)`` and built as ``custom(name=name)`` or
+    ``custom(fn, name=name)``; then ``repr`` is ``custom(name='...')``.
+    ``fn`` gets the same kinds of step as the schedule (numbers or arrays).
+    """
+
+    name = "custom"
+
+    def __init__(self, fn: Callable[[Any], Any] | None = None, name: str | None = None,
+                 duration: Any = None) -> None:
+        if fn is None:
+            if name is None:
+                raise TypeError("custom needs fn, or the name of a registered custom schedule")
+            if name not in CUSTOM:
+                raise ValueError(
+                    f"custom schedule {name!r} is not registered; call "
+                    f"lrkit.register_custom({name!r}, fn) first (known: {sorted(CUSTOM) or 'none'})"
+                )
+            fn = CUSTOM[name]
+        elif not callable(fn):
+            raise TypeError(f"fn must be callable, not {type(fn).__name__}")
+        if name is not None and (not isinstance(name, str) or not name.isidentifier()):
+            raise ValueError(f"name must be an identifier, got {name!r}")
+        object.__setattr__(self, "fn", fn)
+        self._store(name=name, duration=None if duration is None
+                    else v.duration("duration", duration))
+        object.__setattr__(self, "fn", fn)
+
+    @property
+    def serializable(self) -> bool:
+        return self.label is not None and CUSTOM.get(self.label) is self.fn
+
+    @property
+    def label(self) -> str | None:
+        return dict(self._args)["name"]
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        out = self.fn(t)
+        if m.is_scalar:
+            if isinstance(out, bool) or not isinstance(out, numbers.Real):
+                raise TypeError(f"custom fn must return a number, got {type(out).__name__}")
+            out = float(out)
+            if not math.isfinite(out):
+                raise ValueError(f"custom fn returned {out} at step {t}")
+        return out
+
+    def _duration(self) -> Any:
+        return dict(self._args)["duration"]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, custom):
+            return NotImplemented
+        return self.fn is other.fn and self._args == other._args
+
+    def __hash__(self) -> int:
+        return hash(("custom", id(self.fn), self._args))
+
+    def __repr__(self) -> str:
+        if self.serializable:
+            return super().__repr__()
+        fn_name = getattr(self.fn, "__qualname__", type(self.fn).__name__)
+        return f"<custom {fn_name} (not serializable: register it with lrkit.register_custom)>"
+
+    def to_config(self) -> dict[str, Any]:
+        if not self.serializable:
+            raise TypeError(
+                "a custom schedule cannot be saved unless registered: "
+                "lrkit.register_custom('name', fn) and custom(fn, name='name')"
+            )
+        return super().to_config()
+
+    def _resolve(self, total: int, span: float) -> Schedule:
+        d = dict(self._args)["duration"]
+        return custom(self.fn, self.label, d.steps(total) if hasattr(d, "steps") else span)
+
+    def __reduce__(self) -> Any:
+        return (custom, (self.fn, self.label, dict(self._args)["duration"]))
+
+
+assert "custom" in REGISTRY

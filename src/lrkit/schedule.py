@@ -1,0 +1,350 @@
+"""The Schedule base class: a pure, immutable function of the optimizer step.
+
+A schedule is evaluated by calling it: ``s(step)``.
+
+* ``int``/``float`` -> ``float`` (float64, closed form);
+* NumPy array -> NumPy array; JAX array or tracer -> JAX array (traceable under
+  ``jax.jit``, no Python branching on values); torch tensor -> tensor on the
+  same device (no host synchronisation).
+
+Every schedule has a canonical text form (``repr``), which :func:`lrkit.parse`
+reads back, and a JSON-able config (:meth:`Schedule.to_config`), which
+:func:`lrkit.from_config` reads back.  Equality and hashing are by value.
+
+Subclasses declare their constructor arguments by calling ``self._store(...)``
+and implement ``_eval(t, m)``, where ``t`` is a validated non-negative step
+(a number or a float array) and ``m`` the math namespace for it (see ``_ops``).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import numbers
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from ._ops import SCALAR, prepare_steps
+from .durations import Frac, Rest
+
+__all__ = ["Schedule", "Product", "REGISTRY", "register"]
+
+#: name -> Schedule subclass, for the text form and configs.  Only what is in
+#: here can be built by ``parse`` or ``from_config``.
+REGISTRY: dict[str, type[Schedule]] = {}
+
+_EMPTY = inspect.Parameter.empty
+
+
+def register(cls: type[Schedule]) -> type[Schedule]:
+    """Class decorator: make ``cls`` buildable from text and configs under ``cls.name``."""
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+class Schedule:
+    """Base class of every lrkit schedule (see the module docstring)."""
+
+    #: the name used by the text and config forms
+    name: ClassVar[str] = "schedule"
+    #: constructor parameters in order: (name, default or inspect.Parameter.empty)
+    _signature: ClassVar[tuple[tuple[str, Any], ...]] = ()
+
+    _args: tuple[tuple[str, Any], ...]
+    _fn: Callable[[Any], float] | None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            sig = inspect.signature(cls.__init__)
+            cls._signature = tuple(
+                (p.name, p.default) for p in list(sig.parameters.values())[1:]
+                if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+            )
+
+    # -- construction ---------------------------------------------------------
+    def _store(self, **kwargs: Any) -> None:
+        """Record the (validated, normalised) constructor arguments, in signature order."""
+        names = [n for n, _ in self._signature]
+        args = tuple((n, _freeze(kwargs[n])) for n in names)
+        object.__setattr__(self, "_args", args)
+        for n, v in args:
+            object.__setattr__(self, n, v)
+        object.__setattr__(self, "_fn", None)
+        object.__setattr__(self, "_hash", None)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable; build a new schedule instead")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __reduce__(self) -> Any:
+        return (_rebuild, (type(self), self._args))
+
+    # -- evaluation -----------------------------------------------------------
+    def __call__(self, step: Any) -> Any:
+        """The value at ``step`` (see the module docstring for the accepted types)."""
+        tp = type(step)
+        if tp is int or tp is float:
+            if step >= 0:  # False for NaN
+                fn = self._fn or self._build()
+                return fn(step)
+            _bad_step(step)
+        if isinstance(step, numbers.Real) and not isinstance(step, bool):
+            # numpy/other scalar types: treat as a Python number
+            value = float(step) if not isinstance(step, numbers.Integral) else int(step)
+            return self(value)
+        if isinstance(step, bool):
+            raise TypeError("step must be an int, a float or an array, not bool")
+        t, ops = prepare_steps(step)
+        self._require_resolved()
+        return self._eval(t, ops)
+
+    def _build(self) -> Callable[[Any], float]:
+        self._require_resolved()
+        fn = self._compile()
+        object.__setattr__(self, "_fn", fn)
+        return fn
+
+    def _compile(self) -> Callable[[Any], float]:
+        """A function of a validated Python step -> float.  Subclasses may specialise it."""
+        ev = self._eval
+        return lambda t: ev(t, SCALAR)
+
+    def _eval(self, t: Any, m: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def values(self, n: int, start: int = 0) -> list[float]:
+        """The values at steps ``start, start + 1, ..., start + n - 1``."""
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+            raise ValueError(f"n must be an integer >= 0, got {n!r}")
+        if isinstance(start, bool) or not isinstance(start, numbers.Integral) or start < 0:
+            raise ValueError(f"start must be an integer >= 0, got {start!r}")
+        fn = self._fn or self._build()
+        return [fn(i) for i in range(int(start), int(start) + int(n))]
+
+    # -- durations known at fit time -----------------------------------------
+    @property
+    def resolved(self) -> bool:
+        """False while a duration is a fraction of the run or 'rest'."""
+        return all(_is_resolved(v) for _, v in self._args)
+
+    def _require_resolved(self) -> None:
+        if not self.resolved:
+            raise ValueError(
+                f"{self!r} is unresolved: it has durations given as fractions of the run "
+                "('5%', frac(...)) or 'rest'. Call .resolve(total_steps) first."
+            )
+
+    def resolve(self, total_steps: int) -> Schedule:
+        """A concrete copy, with fractions of the run and 'rest' turned into step counts."""
+        if isinstance(total_steps, bool) or not isinstance(total_steps, numbers.Integral):
+            raise TypeError(f"total_steps must be an int, got {total_steps!r}")
+        if total_steps <= 0:
+            raise ValueError(f"total_steps must be > 0, got {total_steps}")
+        if self.resolved:
+            return self
+        return self._resolve(int(total_steps), int(total_steps))
+
+    def _resolve(self, total: int, span: float) -> Schedule:
+        """Resolve with ``total`` (the whole run) and ``span`` (what 'rest' means here)."""
+        spans = self._child_spans(total, span)
+        kwargs = {n: _resolve_value(v, total, span, spans.get(n, span)) for n, v in self._args}
+        return _rebuild(type(self), tuple(kwargs.items()))
+
+    def _child_spans(self, total: int, span: float) -> dict[str, Any]:
+        """The span each child schedule argument sees; by default the same as ours."""
+        return {}
+
+    @property
+    def duration(self) -> int | float | None:
+        """Steps until the schedule holds its final value (None: it never settles)."""
+        self._require_resolved()
+        return self._duration()
+
+    def _duration(self) -> int | float | None:
+        return None
+
+    # -- value semantics ------------------------------------------------------
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._args == other._args  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        h = self._hash
+        if h is None:
+            h = hash((type(self).__name__, self._args))
+            object.__setattr__(self, "_hash", h)
+        return h
+
+    def __repr__(self) -> str:
+        parts = []
+        positional = True
+        for name, default in self._signature:
+            value = dict(self._args)[name]
+            if default is _EMPTY and positional:
+                parts.append(format_value(value))
+            elif default is _EMPTY or not _same(value, default):
+                positional = False
+                parts.append(f"{name}={format_value(value)}")
+            else:
+                positional = False
+        return f"{type(self).name}({', '.join(parts)})"
+
+    __str__ = __repr__
+
+    def to_config(self) -> dict[str, Any]:
+        """A plain JSON-able dict; :func:`lrkit.from_config` reads it back."""
+        cfg: dict[str, Any] = {"type": type(self).name}
+        for name, default in self._signature:
+            value = dict(self._args)[name]
+            if default is _EMPTY or not _same(value, default):
+                cfg[name] = config_value(value)
+        return cfg
+
+    # -- operators ------------------------------------------------------------
+    def __mul__(self, other: Any) -> Schedule:
+        if isinstance(other, Schedule) or _is_number(other):
+            return Product([self, other])
+        return NotImplemented
+
+    def __rmul__(self, other: Any) -> Schedule:
+        if _is_number(other):
+            return Product([other, self])
+        return NotImplemented
+
+    # -- looking at it --------------------------------------------------------
+    def plot(self, ax: Any = None, steps: int | None = None, **kwargs: Any) -> Any:
+        """Plot with matplotlib (``pip install lrkit[plot]``); returns the Axes."""
+        from .plot import plot_schedule
+
+        return plot_schedule(self, ax=ax, steps=steps, **kwargs)
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _bad_step(step: Any) -> None:
+    if isinstance(step, float) and math.isnan(step):
+        raise ValueError("step must be a number >= 0, got nan")
+    raise ValueError(f"step must be >= 0, got {step!r}")
+
+
+def _freeze(v: Any) -> Any:
+    if isinstance(v, (list, tuple)):
+        return tuple(_freeze(x) for x in v)
+    return v
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b or (
+        _is_number(a) and _is_number(b) and a == b and not isinstance(a, Schedule)
+    )
+
+
+def _is_resolved(v: Any) -> bool:
+    if isinstance(v, (Frac, Rest)):
+        return False
+    if isinstance(v, Schedule):
+        return v.resolved
+    if isinstance(v, tuple):
+        return all(_is_resolved(x) for x in v)
+    return True
+
+
+def _resolve_value(v: Any, total: int, span: float, child_span: Any) -> Any:
+    if isinstance(v, Frac):
+        return v.steps(total)
+    if isinstance(v, Rest):
+        return span
+    if isinstance(v, Schedule):
+        return v if v.resolved else v._resolve(total, child_span)
+    if isinstance(v, tuple):
+        if isinstance(child_span, tuple):  # one span per element (join pieces)
+            return tuple(_resolve_value(x, total, span, s) for x, s in zip(v, child_span))
+        return tuple(_resolve_value(x, total, span, child_span) for x in v)
+    return v
+
+
+def _rebuild(cls: type[Schedule], args: tuple[tuple[str, Any], ...]) -> Schedule:
+    return cls(**{k: (list(v) if isinstance(v, tuple) else v) for k, v in args})
+
+
+def format_value(v: Any) -> str:
+    """The canonical text of one argument value."""
+    if isinstance(v, bool) or v is None:
+        return repr(v)
+    if isinstance(v, float):
+        return repr(v)
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, tuple):
+        return "[" + ", ".join(format_value(x) for x in v) + "]"
+    return repr(v)
+
+
+def config_value(v: Any) -> Any:
+    """The JSON-able form of one argument value."""
+    if isinstance(v, Schedule):
+        return v.to_config()
+    if isinstance(v, tuple):
+        return [config_value(x) for x in v]
+    if isinstance(v, Frac):
+        text = v.to_text()
+        return text if text.endswith("%") else {"frac": v.value}
+    if isinstance(v, Rest):
+        return "rest"
+    return v
+
+
+@register
+class Product(Schedule):
+    """The pointwise product of schedules and numbers: ``a * b``, ``0.5 * a``.
+
+    value(t) = Π factor(t), numbers acting as constants.  Written ``a * b * 2.0``.
+    """
+
+    name = "product"
+
+    def __init__(self, factors: Sequence[Schedule | float]) -> None:
+        flat: list[Any] = []
+        if isinstance(factors, (str, bytes)) or not isinstance(factors, Sequence):
+            raise TypeError("factors must be a list of schedules and numbers")
+        for f in factors:
+            if isinstance(f, Product):
+                flat.extend(f.factors)
+            elif isinstance(f, Schedule):
+                flat.append(f)
+            elif _is_number(f):
+                v = float(f)
+                if not math.isfinite(v):
+                    raise ValueError(f"a factor of a product must be finite, got {f!r}")
+                flat.append(v)
+            else:
+                raise TypeError(f"factors must be schedules or numbers, not {type(f).__name__}")
+        if len(flat) < 2:
+            raise ValueError("a product needs at least two factors")
+        if not any(isinstance(f, Schedule) for f in flat):
+            raise ValueError("a product needs at least one schedule among its factors")
+        self._store(factors=flat)
+
+    factors: tuple[Any, ...]
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        out: Any = 1.0
+        for f in self.factors:
+            out = out * (f._eval(t, m) if isinstance(f, Schedule) else f)
+        return out
+
+    def _duration(self) -> int | float | None:
+        ds = [f._duration() for f in self.factors if isinstance(f, Schedule)]
+        known = [d for d in ds if d is not None]
+        return max(known) if known else None
+
+    def __repr__(self) -> str:
+        return " * ".join(format_value(f) for f in self.factors)

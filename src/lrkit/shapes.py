@@ -1,0 +1,573 @@
+"""Closed-form shapes.
+
+Conventions: the duration comes first, values by keyword; ``t`` is the step
+(t >= 0); a shape with a duration holds its ``end`` value from then on.
+Each docstring gives the exact formula that is evaluated.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from . import _validate as v
+from .schedule import Schedule, register
+
+__all__ = [
+    "constant", "linear", "cosine", "polynomial", "exponential", "step", "multistep",
+    "piecewise", "interpolate", "inverse_sqrt", "inverse_time", "onecycle", "cyclic",
+    "wsd", "rex",
+]
+
+_HALF_PI = math.pi / 2
+
+
+def _progress(t: Any, steps: Any, m: Any) -> Any:
+    """min(t, steps) / steps."""
+    return m.minimum(t, steps) / steps
+
+
+def _remaining(t: Any, steps: Any, m: Any) -> Any:
+    """(steps - min(t, steps)) / steps: 1 at t = 0, exactly 0 from t = steps on."""
+    return (steps - m.minimum(t, steps)) / steps
+
+
+def _between(x: Any, a: float, b: float, m: Any) -> Any:
+    """Clamp x to the closed interval spanned by a and b (guards rounding overshoot)."""
+    return m.minimum(m.maximum(x, min(a, b)), max(a, b))
+
+
+@register
+class constant(Schedule):
+    """value(t) = value."""
+
+    name = "constant"
+
+    def __init__(self, value: float = 1.0) -> None:
+        self._store(value=v.real("value", value))
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        return m.full(t, self.value)
+
+    def _compile(self) -> Any:
+        value = self.value
+        return lambda t: value
+
+
+@register
+class linear(Schedule):
+    """value(t) = start + (end − start)·min(t, steps)/steps."""
+
+    name = "linear"
+
+    def __init__(self, steps: Any, start: float = 1.0, end: float = 0.0) -> None:
+        self._store(steps=v.duration("steps", steps), start=v.real("start", start),
+                    end=v.real("end", end))
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        a, b = self.start, self.end
+        x = a + (b - a) * (m.minimum(t, self.steps) / self.steps)
+        return m.where(t >= self.steps, b, _between(x, a, b, m))
+
+    def _duration(self) -> Any:
+        return self.steps
+
+
+@register
+class cosine(Schedule):
+    """Half-cosine annealing from ``start`` to ``end``.
+
+    value(t) = end + (start − end)·(½(1 + cos(π·min(t, steps)/steps)))^exponent,
+    evaluated as (sin(π/2·r))² with r = (steps − min(t, steps))/steps, which is
+    the same quantity without the cancellation of 1 + cos near the end.
+    Equals Optax ``cosine_decay_schedule`` (alpha = end/start).
+    """
+
+    name = "cosine"
+
+    def __init__(self, steps: Any, start: float = 1.0, end: float = 0.0,
+                 exponent: float = 1.0) -> None:
+        self._store(steps=v.duration("steps", steps), start=v.real("start", start),
+                    end=v.real("end", end),
+                    exponent=v.real("exponent", exponent, low=0.0, low_open=True))
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        s = m.sin(_HALF_PI * _remaining(t, self.steps, m))
+        f = s * s
+        if self.exponent != 1.0:
+            f = f**self.exponent
+        return self.end + (self.start - self.end) * f
+
+    def _compile(self) -> Any:
+        steps, start, end, p = self.steps, self.start, self.end, self.exponent
+        d = start - end
+        sin = math.sin
+
+        def fn(t: Any) -> float:
+            if t >= steps:
+                return end
+            s = sin(_HALF_PI * ((steps - t) / steps))
+            f = s * s
+            return end + d * (f if p == 1.0 else f**p)
+
+        return fn
+
+    def _duration(self) -> Any:
+        return self.steps
+
+
+@register
+class polynomial(Schedule):
+    """value(t) = end + (start − end)·(1 − min(t, steps)/steps)^power.
+
+    Equals Optax ``polynomial_schedule`` and Keras ``PolynomialDecay`` (cycle=False).
+    """
+
+    name = "polynomial"
+
+    def __init__(self, steps: Any, start: float = 1.0, end: float = 0.0,
+                 power: float = 1.0) -> None:
+        self._store(steps=v.duration("steps", steps), start=v.real("start", start),
+                    end=v.real("end", end),
+                    power=v.real("power", power, low=0.0, low_open=True))
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        r = _remaining(t, self.steps, m)
+        return self.end + (self.start - self.end) * r**self.power
+
+    def _duration(self) -> Any:
+        return self.steps
+
+
+@register
+class exponential(Schedule):
+    """value(t) = max(floor, start·gamma^(t/every)); t/every floored when ``staircase``.
+
+    Equals Optax ``exponential_decay`` and Keras ``ExponentialDecay``.  With
+    gamma > 1 the value grows without bound; a step where it would overflow
+    float64 raises ``ValueError``.
+    """
+
+    name = "exponential"
+
+    def __init__(self, gamma: float, start: float = 1.0, every: Any = 1,
+                 staircase: bool = False, floor: float = 0.0) -> None:
+        self._store(gamma=v.real("gamma", gamma, low=0.0, low_open=True),
+                    start=v.real("start", start), every=v.duration("every", every),
+                    staircase=v.boolean("staircase", staircase), floor=v.real("floor", floor))
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        e = t // self.every if self.staircase else t / self.every
+        value = self.start * m.pow(self.gamma, e)
+        if m.is_scalar and math.isinf(value):
+            raise ValueError(f"{self!r} overflows float64 at step {t} (gamma={self.gamma} > 1)")
+        return m.maximum(value, self.floor)
+
+
+@register
+class step(Schedule):
+    """value(t) = start·gamma^⌊t/every⌋ (torch ``StepLR``)."""
+
+    name = "step"
+
+    def __init__(self, every: Any, gamma: float = 0.1, start: float = 1.0) -> None:
+        self._store(every=v.duration("every", every),
+                    gamma=v.real("gamma", gamma, low=0.0, low_open=True),
+                    start=v.real("start", start))
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        k = t // self.every
+        value = self.start * m.pow(self.gamma, k)
+        if m.is_scalar and math.isinf(value):
+            raise ValueError(f"{self!r} overflows float64 at step {t} (gamma={self.gamma} > 1)")
+        return value
+
+
+def _sorted_steps(name: str, values: Any, *, strict: bool) -> list[Any]:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise TypeError(f"{name} must be a list of steps, got {values!r}")
+    out = [v.duration(f"{name}[{i}]", x, allow_zero=True) for i, x in enumerate(values)]
+    nums = [x for x in out if isinstance(x, (int, float))]
+    if len(nums) == len(out):
+        for i in range(1, len(out)):
+            if out[i] < out[i - 1] or (strict and out[i] == out[i - 1]):
+                order = "strictly increasing" if strict else "sorted (non-decreasing)"
+                raise ValueError(f"{name} must be {order}, got {list(values)!r}")
+    return out
+
+
+@register
+class multistep(Schedule):
+    """value(t) = start·gamma^(number of milestones m with m <= t) (torch ``MultiStepLR``).
+
+    The value changes *at* a milestone.  A repeated milestone multiplies by gamma twice.
+    """
+
+    name = "multistep"
+
+    def __init__(self, milestones: Sequence[Any], gamma: float = 0.1, start: float = 1.0) -> None:
+        self._store(milestones=_sorted_steps("milestones", milestones, strict=False),
+                    gamma=v.real("gamma", gamma, low=0.0, low_open=True),
+                    start=v.real("start", start))
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        k: Any = t * 0
+        for ms in self.milestones:
+            k = k + (t >= ms)
+        return self.start * m.pow(self.gamma, k)
+
+    def _compile(self) -> Any:
+        import bisect
+
+        ms, g, s = list(self.milestones), self.gamma, self.start
+        powers = [s * g**k for k in range(len(ms) + 1)]
+        return lambda t: powers[bisect.bisect_right(ms, t)]
+
+    def _duration(self) -> Any:
+        return self.milestones[-1] if self.milestones else None
+
+
+@register
+class piecewise(Schedule):
+    """Piecewise constant: values[0] before boundaries[0], values[i] from boundaries[i−1] on.
+
+    The value changes *at* the boundary (like torch ``MultiStepLR`` and Optax;
+    Keras ``PiecewiseConstantDecay`` changes one step later: use boundaries + 1).
+    """
+
+    name = "piecewise"
+
+    def __init__(self, boundaries: Sequence[Any], values: Sequence[float]) -> None:
+        b = _sorted_steps("boundaries", boundaries, strict=True)
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+            raise TypeError(f"values must be a list of numbers, got {values!r}")
+        vals = [v.real(f"values[{i}]", x) for i, x in enumerate(values)]
+        if len(vals) != len(b) + 1:
+            raise ValueError(
+                f"values must have one more entry than boundaries: got {len(vals)} values "
+                f"for {len(b)} boundaries"
+            )
+        self._store(boundaries=b, values=vals)
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        out: Any = m.full(t, self.values[0])
+        for b, value in zip(self.boundaries, self.values[1:]):
+            out = m.where(t >= b, value, out)
+        return out
+
+    def _compile(self) -> Any:
+        import bisect
+
+        bs, vals = list(self.boundaries), list(self.values)
+        return lambda t: vals[bisect.bisect_right(bs, t)]
+
+    def _duration(self) -> Any:
+        return self.boundaries[-1] if self.boundaries else None
+
+
+_INTERP_KINDS = ("linear", "cosine", "exponential")
+
+
+@register
+class interpolate(Schedule):
+    """Through ``points`` [(step, value), ...]: before the first and after the last
+    point the value is held; between two points (s0, v0), (s1, v1) with
+    q = (t − s0)/(s1 − s0):
+
+    * ``linear``: v0 + (v1 − v0)·q
+    * ``cosine``: v1 + (v0 − v1)·½(1 + cos πq)
+    * ``exponential``: v0·(v1/v0)^q (values must be > 0)
+    """
+
+    name = "interpolate"
+
+    def __init__(self, points: Sequence[Sequence[float]], kind: str = "linear") -> None:
+        kind = v.choice("kind", kind, _INTERP_KINDS)
+        if isinstance(points, (str, bytes)) or not isinstance(points, Sequence) or not points:
+            raise TypeError(f"points must be a non-empty list of (step, value) pairs, got {points!r}")
+        pts = []
+        for i, p in enumerate(points):
+            if isinstance(p, (str, bytes)) or not isinstance(p, Sequence) or len(p) != 2:
+                raise TypeError(f"points[{i}] must be a (step, value) pair, got {p!r}")
+            s = v.duration(f"points[{i}] step", p[0], allow_zero=True)
+            val = v.real(f"points[{i}] value", p[1])
+            if kind == "exponential" and val <= 0:
+                raise ValueError(f"points[{i}] value must be > 0 for kind='exponential', got {val}")
+            pts.append((s, val))
+        steps = [s for s, _ in pts]
+        if all(isinstance(s, (int, float)) for s in steps):
+            for i in range(1, len(steps)):
+                if steps[i] <= steps[i - 1]:
+                    raise ValueError(f"points steps must be strictly increasing, got {steps}")
+        self._store(points=pts, kind=kind)
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        pts = self.points
+        out: Any = m.full(t, pts[0][1])
+        for (s0, v0), (s1, v1) in zip(pts, pts[1:]):
+            q = (m.minimum(m.maximum(t, s0), s1) - s0) / (s1 - s0)
+            if self.kind == "linear":
+                seg = _between(v0 + (v1 - v0) * q, v0, v1, m)
+            elif self.kind == "cosine":
+                c = m.sin(_HALF_PI * (1 - q))  # ½(1 + cos πq) = sin²(π/2·(1 − q))
+                seg = v1 + (v0 - v1) * (c * c)
+            else:
+                seg = v0 * m.pow(v1 / v0, q)
+            out = m.where(t >= s0, seg, out)
+        return m.where(t >= pts[-1][0], pts[-1][1], out)
+
+    def _duration(self) -> Any:
+        return self.points[-1][0]
+
+
+@register
+class inverse_sqrt(Schedule):
+    """Noam-style: value(t) = start·t/warmup for t < warmup, then
+    start/√((t + timescale − warmup)/timescale) (timescale defaults to warmup,
+    giving start·√(warmup/t)).  Equals transformers ``get_inverse_sqrt_schedule``.
+    """
+
+    name = "inverse_sqrt"
+
+    def __init__(self, warmup: Any, start: float = 1.0, timescale: Any = None) -> None:
+        self._store(warmup=v.duration("warmup", warmup), start=v.real("start", start),
+                    timescale=None if timescale is None else v.duration("timescale", timescale))
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        w = self.warmup
+        ts = w if self.timescale is None else self.timescale
+        rise = self.start * (m.minimum(t, w) / w)
+        decay = self.start / m.sqrt((m.maximum(t, w) + (ts - w)) / ts)
+        return m.where(t < w, rise, decay)
+
+
+@register
+class inverse_time(Schedule):
+    """value(t) = start / (1 + rate·t/every); t/every floored when ``staircase``
+    (Keras ``InverseTimeDecay``)."""
+
+    name = "inverse_time"
+
+    def __init__(self, rate: float, every: Any = 1, start: float = 1.0,
+                 staircase: bool = False) -> None:
+        self._store(rate=v.real("rate", rate, low=0.0), every=v.duration("every", every),
+                    start=v.real("start", start), staircase=v.boolean("staircase", staircase))
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        e = t // self.every if self.staircase else t / self.every
+        return self.start / (1 + self.rate * e)
+
+
+_ANNEAL = ("cos", "linear")
+
+
+@register
+class onecycle(Schedule):
+    """The 1cycle policy, exactly as torch's ``OneCycleLR``.
+
+    initial = peak/div_factor, minimum = initial/final_div_factor.  Phases
+    (step where each ends): initial→peak until pct_start·steps − 1, then
+    peak→minimum until steps − 1; with ``three_phase``: initial→peak until
+    pct_start·steps − 1, peak→initial until 2·pct_start·steps − 2,
+    initial→minimum until steps − 1.  Within a phase from s0 to s1,
+    q = (t − s0)/(s1 − s0) and the value anneals from a to b by
+    ``cos``: b + (a − b)·½(1 + cos πq) or ``linear``: a + (b − a)·q.
+    The minimum is held from step steps − 1 on.
+    """
+
+    name = "onecycle"
+
+    def __init__(self, steps: Any, peak: float = 1.0, pct_start: float = 0.3,
+                 div_factor: float = 25.0, final_div_factor: float = 1e4,
+                 anneal: str = "cos", three_phase: bool = False) -> None:
+        steps = v.duration("steps", steps)
+        pct = v.real("pct_start", pct_start, low=0.0, high=1.0, low_open=True, high_open=True)
+        self._store(steps=steps, peak=v.real("peak", peak), pct_start=pct,
+                    div_factor=v.real("div_factor", div_factor, low=0.0, low_open=True),
+                    final_div_factor=v.real("final_div_factor", final_div_factor, low=0.0,
+                                            low_open=True),
+                    anneal=v.choice("anneal", anneal, _ANNEAL),
+                    three_phase=v.boolean("three_phase", three_phase))
+        if isinstance(steps, (int, float)):
+            self._check_phases()
+
+    def _check_phases(self) -> None:
+        ends = [e for e, _, _ in self.phases()]
+        starts = [0.0] + ends[:-1]
+        for i, (s0, s1) in enumerate(zip(starts, ends)):
+            if s1 <= s0:
+                raise ValueError(
+                    f"onecycle(steps={self.steps}, pct_start={self.pct_start}) leaves phase {i + 1} "
+                    f"empty (it would end at step {s1} <= {s0}); use more steps or another pct_start"
+                )
+
+    def phases(self, values: tuple[float, float, float] | None = None
+               ) -> list[tuple[float, float, float]]:
+        """[(end_step, from, to), ...] as torch computes them."""
+        initial = self.peak / self.div_factor
+        low = initial / self.final_div_factor
+        a, b, c = values if values is not None else (initial, self.peak, low)
+        n, p = self.steps, self.pct_start
+        if self.three_phase:
+            return [(float(p * n) - 1, a, b), (float(2 * p * n) - 2, b, a), (n - 1, a, c)]
+        return [(float(p * n) - 1, a, b), (n - 1, b, c)]
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        return _phases_eval(t, m, self.phases(), self.anneal)
+
+    def _duration(self) -> Any:
+        return self.steps
+
+
+def _phases_eval(t: Any, m: Any, phases: list[tuple[float, float, float]], anneal: str) -> Any:
+    """Piecewise annealing through phases [(end_step, from, to)], torch OneCycleLR style."""
+    out: Any = None
+    start = 0.0
+    for i, (end, a, b) in enumerate(phases):
+        q = (m.minimum(t, end) - start) / (end - start)
+        if anneal == "cos":
+            c = m.sin(_HALF_PI * (1 - q))  # ½(1 + cos πq)
+            val = b + (a - b) * (c * c)
+        else:
+            val = _between(a + (b - a) * q, a, b, m)
+        out = val if out is None else m.where(t > start, val, out)
+        start = end
+    return out
+
+
+_CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
+
+
+@register
+class cyclic(Schedule):
+    """Cyclical values, exactly as torch's ``CyclicLR`` (for one group).
+
+    size = up + down; cycle = ⌊1 + t/size⌋; x = 1 + t/size − cycle;
+    h = x/(up/size) if x <= up/size else (x − 1)/(up/size − 1);
+    value = low + (high − low)·h·scale, scale = 1 (``triangular``),
+    1/2^(cycle−1) (``triangular2``) or gamma^t (``exp_range``).
+    ``low > high`` is allowed (an inverted cycle, as torch's momentum cycling).
+    """
+
+    name = "cyclic"
+
+    def __init__(self, low: float, high: float, up: Any, down: Any = None,
+                 mode: str = "triangular", gamma: float = 1.0) -> None:
+        self._store(low=v.real("low", low), high=v.real("high", high), up=v.duration("up", up),
+                    down=None if down is None else v.duration("down", down),
+                    mode=v.choice("mode", mode, _CYCLIC_MODES),
+                    gamma=v.real("gamma", gamma, low=0.0, low_open=True))
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        up = float(self.up)
+        down = up if self.down is None else float(self.down)
+        size = up + down
+        ratio = up / size
+        cycle = m.floor(1 + t / size)
+        x = 1.0 + t / size - cycle
+        h = m.where(x <= ratio, x / ratio, (x - 1) / (ratio - 1))
+        if self.mode == "triangular":
+            scale: Any = 1.0
+        elif self.mode == "triangular2":
+            scale = 1 / m.pow(2.0, cycle - 1)
+        else:
+            scale = m.pow(self.gamma, t)
+        return self.low + (self.high - self.low) * h * scale
+
+
+_WSD_SHAPES = ("linear", "cosine", "1-sqrt")
+
+
+@register
+class wsd(Schedule):
+    """Warmup-stable-decay, exactly as transformers' ``get_wsd_schedule``.
+
+    Over ``steps`` steps: warmup for ``warmup`` steps, stable at ``peak``, decay
+    over the last ``decay`` steps (or from ``decay_from`` on, to extend or end
+    a run early), then ``end``.  With q the progress in a phase, a factor f:
+    warmup f = q (``warmup_shape`` linear), ½(1 − cos πq) (cosine) or
+    1 − √(1 − q) (1-sqrt); decay f = 1 − q (linear), ½(1 + cos πq) (cosine)
+    or 1 − √q (1-sqrt); value = end + (peak − end)·f.  The warmup starts from
+    ``end``, as transformers' ``min_lr_ratio`` does.
+    """
+
+    name = "wsd"
+
+    def __init__(self, steps: Any, warmup: Any, decay: Any, peak: float = 1.0,
+                 end: float = 0.0, shape: str = "1-sqrt", decay_from: Any = None,
+                 warmup_shape: str = "linear") -> None:
+        steps = v.duration("steps", steps)
+        warmup = v.duration("warmup", warmup, allow_zero=True)
+        decay = v.duration("decay", decay, allow_zero=True)
+        decay_from = None if decay_from is None else v.duration("decay_from", decay_from,
+                                                                allow_zero=True)
+        self._store(steps=steps, warmup=warmup, decay=decay, peak=v.real("peak", peak),
+                    end=v.real("end", end), shape=v.choice("shape", shape, _WSD_SHAPES),
+                    decay_from=decay_from,
+                    warmup_shape=v.choice("warmup_shape", warmup_shape, _WSD_SHAPES))
+        if all(isinstance(x, (int, float)) for x in (steps, warmup, decay)):
+            if decay_from is None and warmup + decay > steps:
+                raise ValueError(
+                    f"warmup ({warmup}) + decay ({decay}) must be <= steps ({steps}): "
+                    "the warmup and decay phases overlap"
+                )
+            if isinstance(decay_from, (int, float)) and decay_from < warmup:
+                raise ValueError(f"decay_from ({decay_from}) must be >= warmup ({warmup})")
+
+    @property
+    def decay_start(self) -> Any:
+        """The step where the decay starts."""
+        return self.steps - self.decay if self.decay_from is None else self.decay_from
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        w, d, s0 = self.warmup, self.decay, self.decay_start
+        peak, end = self.peak, self.end
+        if w > 0:
+            q = m.minimum(t, w) / w
+            if self.warmup_shape == "linear":
+                fw = q
+            elif self.warmup_shape == "cosine":
+                sw = m.sin(_HALF_PI * q)  # ½(1 − cos πq)
+                fw = sw * sw
+            else:
+                fw = 1 - m.sqrt(1 - q)
+            rise = end + (peak - end) * fw
+        if d > 0:
+            qd = (m.minimum(m.maximum(t, s0), s0 + d) - s0) / d
+            if self.shape == "linear":
+                fd = 1 - qd
+            elif self.shape == "cosine":
+                cd = m.sin(_HALF_PI * (1 - qd))  # ½(1 + cos πq)
+                fd = cd * cd
+            else:
+                fd = 1 - m.sqrt(qd)
+            fall = end + (peak - end) * fd
+            out = m.where(t < s0, peak, m.where(t < s0 + d, fall, end))
+        else:
+            out = m.where(t < s0, peak, end)
+        if w > 0:
+            out = m.where(t < w, rise, out)
+        return out
+
+    def _duration(self) -> Any:
+        return self.decay_start + self.decay
+
+
+@register
+class rex(Schedule):
+    """REX (Chen et al., 2022): with p = min(t, steps)/steps,
+    value(t) = end + (start − end)·(1 − p)/(½ + ½(1 − p))."""
+
+    name = "rex"
+
+    def __init__(self, steps: Any, start: float = 1.0, end: float = 0.0) -> None:
+        self._store(steps=v.duration("steps", steps), start=v.real("start", start),
+                    end=v.real("end", end))
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        r = _remaining(t, self.steps, m)
+        return self.end + (self.start - self.end) * (r / (0.5 + 0.5 * r))
+
+    def _duration(self) -> Any:
+        return self.steps
