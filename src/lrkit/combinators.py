@@ -26,6 +26,11 @@ def _schedule(name: str, s: Any) -> Schedule:
     return s
 
 
+def _fn(s: Schedule) -> Callable[[Any], float]:
+    """The compiled scalar function of a (resolved) child schedule, built once and cached."""
+    return s._fn or s._build()
+
+
 def _num(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
@@ -87,14 +92,22 @@ class warmup(Schedule):
     def _compile(self) -> Any:
         n, a, kind = self.steps, self.start, self.kind
         b = self._target()
-        inner = self.schedule._compile()
+        inner = _fn(self.schedule)
         d = b - a
         if kind == "linear":
+            return lambda t: a + d * (t / n) if t < n else inner(t - n)
+        if kind == "cosine":
+            sin, c = math.sin, math.pi / 2
+
             def fn(t: Any) -> float:
-                return a + d * (t / n) if t < n else inner(t - n)
+                if t < n:
+                    s = sin(c * (t / n))
+                    return a + d * (s * s)
+                return inner(t - n)
+
             return fn
-        ev = self._eval
-        return lambda t: ev(t, SCALAR)
+        r, pow_ = b / a, SCALAR.pow
+        return lambda t: a * pow_(r, t / n) if t < n else inner(t - n)
 
     def _duration(self) -> Any:
         d = self.schedule._duration()
@@ -148,12 +161,22 @@ class join(Schedule):
     def _compile(self) -> Any:
         import bisect
 
-        bs = [0, *self.boundaries]
-        fns = [s._compile() for s in self.schedules]
-        pairs = list(zip(bs, fns))
+        fns = [_fn(s) for s in self.schedules]
+        if len(fns) == 1:
+            return fns[0]
+        if len(fns) == 2:
+            f0, f1 = fns
+            b1 = self.boundaries[0]
+            return lambda t: f1(t - b1) if t >= b1 else f0(t)
+        bs = list(self.boundaries)
+        pieces = list(zip(bs, fns[1:], strict=True))
+        f0, find = fns[0], bisect.bisect_right
 
         def fn(t: Any) -> float:
-            b, f = pairs[bisect.bisect_right(bs, t) - 1]
+            i = find(bs, t)
+            if i == 0:
+                return f0(t)
+            b, f = pieces[i - 1]
             return f(t - b)
 
         return fn
@@ -231,6 +254,52 @@ class restarts(Schedule):
         value = self.schedule._eval(local, m)
         return value * m.pow(self.decay, i) if self.decay != 1.0 else value
 
+    def _compile(self) -> Any:
+        p, mult, decay, limit = self.period, self.mult, self.decay, self.limit
+        D = self._inner_duration()
+        inner = _fn(self.schedule)
+        tail = None if limit is None else decay ** (limit - 1) * inner(D)
+        floor, log1p, lm = math.floor, math.log1p, math.log(mult) if mult != 1 else 1.0
+        start_of = self.cycle_start
+
+        def fn(t: Any) -> float:
+            if mult == 1:
+                i = int(t // p)
+                while i > 0 and t < p * i:
+                    i -= 1
+                while t >= p * (i + 1):
+                    i += 1
+            else:
+                i = int(floor(log1p(t * (mult - 1) / p) / lm))
+                while i > 0 and t < start_of(i):
+                    i -= 1
+                while t >= start_of(i + 1):
+                    i += 1
+            if limit is not None and i >= limit:
+                return tail
+            length = p * mult**i
+            tau = t - start_of(i)
+            local = tau if length == D else tau * D / length
+            return inner(local) if decay == 1.0 else (decay**i) * inner(local)
+
+        if mult == 1 and limit is None:
+            # the common case (SGDR without T_mult): cycle start p·i, length p
+            p1 = p * 1
+            same = p1 == D
+
+            def fn1(t: Any) -> float:
+                i = int(t // p)
+                while i > 0 and t < p * i:
+                    i -= 1
+                while t >= p * (i + 1):
+                    i += 1
+                tau = t - p * i
+                local = tau if same else tau * D / p1
+                return inner(local) if decay == 1.0 else (decay**i) * inner(local)
+
+            return fn1
+        return fn
+
     def _scalar_cycle(self, t: float) -> int:
         p, mult = self.period, self.mult
         if mult == 1:
@@ -274,6 +343,21 @@ class clip(Schedule):
             x = m.minimum(x, self.high)
         return x
 
+    def _compile(self) -> Any:
+        inner, lo, hi = _fn(self.schedule), self.low, self.high
+        if hi is None:
+            return lambda t: lo if lo > (x := inner(t)) else x
+        if lo is None:
+            return lambda t: hi if hi < (x := inner(t)) else x
+
+        def fn(t: Any) -> float:
+            x = inner(t)
+            if lo > x:
+                x = lo
+            return hi if hi < x else x
+
+        return fn
+
     def _duration(self) -> Any:
         return self.schedule._duration()
 
@@ -299,6 +383,10 @@ class shift(Schedule):
 
     def _eval(self, t: Any, m: Any) -> Any:
         return self.schedule._eval(m.maximum(t - self.steps, 0), m)
+
+    def _compile(self) -> Any:
+        inner, n = _fn(self.schedule), self.steps
+        return lambda t: inner(0 if 0 > (u := t - n) else u)
 
     def _duration(self) -> Any:
         d = self.schedule._duration()
@@ -333,6 +421,12 @@ class per_epoch(Schedule):
     def _eval(self, t: Any, m: Any) -> Any:
         e = t / self.steps_per_epoch if self.smooth else t // self.steps_per_epoch
         return self.schedule._eval(e, m)
+
+    def _compile(self) -> Any:
+        inner, spe = _fn(self.schedule), self.steps_per_epoch
+        if self.smooth:
+            return lambda t: inner(t / spe)
+        return lambda t: inner(t // spe)
 
     def _duration(self) -> Any:
         d = self.schedule._duration()
@@ -370,6 +464,23 @@ class noise(Schedule):
             n = m.minimum(m.maximum(z * (self.pct / 2), -self.pct), self.pct)
         return base * (1 + n)
 
+    def _compile(self) -> Any:
+        inner, pct, seed, uniform = _fn(self.schedule), self.pct, self.seed, self.kind == "uniform"
+        hu, sqrt, log, cos = SCALAR.hash_uniform, math.sqrt, math.log, math.cos
+        half, tau = pct / 2, 2 * math.pi
+
+        def fn(t: Any) -> float:
+            base = inner(t)
+            u1 = hu(t, seed, 1)
+            if uniform:
+                return base * (1 + pct * (2 * u1 - 1))
+            z = sqrt(-2 * log(1 - u1)) * cos(tau * hu(t, seed, 2))
+            n = z * half
+            n = -pct if -pct > n else n
+            return base * (1 + (pct if pct < n else n))
+
+        return fn
+
     def _duration(self) -> Any:
         return self.schedule._duration()
 
@@ -394,6 +505,16 @@ class pingpong(Schedule):
         r = t - k * (2 * D)  # t mod 2D, in [0, 2D)
         local = m.where(r <= D, r, 2 * D - r)
         return self.schedule._eval(local, m)
+
+    def _compile(self) -> Any:
+        inner, D = _fn(self.schedule), self.schedule._duration()
+        D2 = 2 * D
+
+        def fn(t: Any) -> float:
+            r = t - (t // D2) * D2
+            return inner(r if r <= D else D2 - r)
+
+        return fn
 
 
 #: name -> callable, for custom schedules that may be saved and parsed back

@@ -341,6 +341,24 @@ class Product(Schedule):
             out = out * (f._eval(t, m) if isinstance(f, Schedule) else f)
         return out
 
+    def _compile(self) -> Callable[[Any], float]:
+        parts = [(f._fn or f._build()) if isinstance(f, Schedule) else f for f in self.factors]
+        if len(parts) == 2:
+            a, b = parts
+            if callable(a) and callable(b):
+                return lambda t: a(t) * b(t)
+            if callable(a):
+                return lambda t: a(t) * b
+            return lambda t: a * b(t)
+
+        def fn(t: Any) -> float:
+            out: Any = 1.0
+            for f in parts:
+                out = out * (f(t) if callable(f) else f)
+            return out
+
+        return fn
+
     def _duration(self) -> int | float | None:
         ds = [f._duration() for f in self.factors if isinstance(f, Schedule)]
         known = [d for d in ds if d is not None]

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import _validate as v
+from ._ops import SCALAR
 from .schedule import Schedule, register
 
 __all__ = [
@@ -70,6 +71,18 @@ class linear(Schedule):
         x = a + (b - a) * (m.minimum(t, self.steps) / self.steps)
         return m.where(t >= self.steps, b, _between(x, a, b, m))
 
+    def _compile(self) -> Any:
+        steps, a, b = self.steps, self.start, self.end
+        d, lo, hi = b - a, min(a, b), max(a, b)
+
+        def fn(t: Any) -> float:
+            if t >= steps:
+                return b
+            x = a + d * (t / steps)
+            return lo if lo > x else (hi if hi < x else x)
+
+        return fn
+
     def _duration(self) -> Any:
         return self.steps
 
@@ -100,16 +113,23 @@ class cosine(Schedule):
         return self.end + (self.start - self.end) * f
 
     def _compile(self) -> Any:
-        steps, start, end, p = self.steps, self.start, self.end, self.exponent
-        d = start - end
+        steps, end, p = self.steps, self.end, self.exponent
+        d = self.start - end
+        tail = self._eval(steps, SCALAR)
         sin = math.sin
 
-        def fn(t: Any) -> float:
-            if t >= steps:
-                return end
-            s = sin(_HALF_PI * ((steps - t) / steps))
-            f = s * s
-            return end + d * (f if p == 1.0 else f**p)
+        if p == 1.0:
+            def fn(t: Any) -> float:
+                if t >= steps:
+                    return tail
+                s = sin(_HALF_PI * ((steps - t) / steps))
+                return end + d * (s * s)
+        else:
+            def fn(t: Any) -> float:
+                if t >= steps:
+                    return tail
+                s = sin(_HALF_PI * ((steps - t) / steps))
+                return end + d * (s * s) ** p
 
         return fn
 
@@ -135,6 +155,14 @@ class polynomial(Schedule):
     def _eval(self, t: Any, m: Any) -> Any:
         r = _remaining(t, self.steps, m)
         return self.end + (self.start - self.end) * r**self.power
+
+    def _compile(self) -> Any:
+        steps, end, p = self.steps, self.end, self.power
+        d = self.start - end
+        tail = self._eval(steps, SCALAR)
+        if p == 1.0:
+            return lambda t: tail if t >= steps else end + d * ((steps - t) / steps)
+        return lambda t: tail if t >= steps else end + d * ((steps - t) / steps) ** p
 
     def _duration(self) -> Any:
         return self.steps
@@ -164,6 +192,21 @@ class exponential(Schedule):
             raise ValueError(f"{self!r} overflows float64 at step {t} (gamma={self.gamma} > 1)")
         return m.maximum(value, self.floor)
 
+    def _compile(self) -> Any:
+        gamma, start, every, floor = self.gamma, self.start, self.every, self.floor
+        staircase, pow_, inf = self.staircase, math.pow, math.inf
+
+        def fn(t: Any) -> float:
+            try:
+                value = start * pow_(gamma, t // every if staircase else t / every)
+            except OverflowError:
+                value = start * inf
+            if value == inf or value == -inf:
+                raise ValueError(f"{self!r} overflows float64 at step {t} (gamma={gamma} > 1)")
+            return floor if floor > value else value
+
+        return fn
+
 
 @register
 class step(Schedule):
@@ -182,6 +225,20 @@ class step(Schedule):
         if m.is_scalar and math.isinf(value):
             raise ValueError(f"{self!r} overflows float64 at step {t} (gamma={self.gamma} > 1)")
         return value
+
+    def _compile(self) -> Any:
+        gamma, start, every, pow_, inf = self.gamma, self.start, self.every, math.pow, math.inf
+
+        def fn(t: Any) -> float:
+            try:
+                value = start * pow_(gamma, t // every)
+            except OverflowError:
+                value = start * inf
+            if value == inf or value == -inf:
+                raise ValueError(f"{self!r} overflows float64 at step {t} (gamma={gamma} > 1)")
+            return value
+
+        return fn
 
 
 def _sorted_steps(name: str, values: Any, *, strict: bool) -> list[Any]:
@@ -317,6 +374,35 @@ class interpolate(Schedule):
             out = m.where(t >= s0, seg, out)
         return m.where(t >= pts[-1][0], pts[-1][1], out)
 
+    def _compile(self) -> Any:
+        import bisect
+
+        pts = self.points
+        xs = [p for p, _ in pts]
+        first, last, n = pts[0][1], pts[-1][1], len(pts)
+        segs = [(s0, s1 - s0, v0, v1) for (s0, v0), (s1, v1) in zip(pts[:-1], pts[1:], strict=True)]
+        kind, sin, pow_ = self.kind, math.sin, SCALAR.pow
+        find = bisect.bisect_right
+
+        def fn(t: Any) -> float:
+            k = find(xs, t)
+            if k == 0:
+                return first
+            if k == n:
+                return last
+            s0, span, v0, v1 = segs[k - 1]
+            q = (t - s0) / span
+            if kind == "linear":
+                x = v0 + (v1 - v0) * q
+                lo, hi = (v0, v1) if v0 <= v1 else (v1, v0)
+                return lo if lo > x else (hi if hi < x else x)
+            if kind == "cosine":
+                c = sin(_HALF_PI * (1 - q))
+                return v1 + (v0 - v1) * (c * c)
+            return v0 * pow_(v1 / v0, q)
+
+        return fn
+
     def _duration(self) -> Any:
         return self.points[-1][0]
 
@@ -341,6 +427,12 @@ class inverse_sqrt(Schedule):
         decay = self.start / m.sqrt((m.maximum(t, w) + (ts - w)) / ts)
         return m.where(t < w, rise, decay)
 
+    def _compile(self) -> Any:
+        w, start = self.warmup, self.start
+        ts = w if self.timescale is None else self.timescale
+        c, sqrt = ts - w, math.sqrt
+        return lambda t: start * (t / w) if t < w else start / sqrt((t + c) / ts)
+
 
 @register
 class inverse_time(Schedule):
@@ -357,6 +449,12 @@ class inverse_time(Schedule):
     def _eval(self, t: Any, m: Any) -> Any:
         e = t // self.every if self.staircase else t / self.every
         return self.start / (1 + self.rate * e)
+
+    def _compile(self) -> Any:
+        rate, every, start = self.rate, self.every, self.start
+        if self.staircase:
+            return lambda t: start / (1 + rate * (t // every))
+        return lambda t: start / (1 + rate * (t / every))
 
 
 _ANNEAL = ("cos", "linear")
@@ -416,6 +514,9 @@ class onecycle(Schedule):
     def _eval(self, t: Any, m: Any) -> Any:
         return _phases_eval(t, m, self.phases(), self.anneal)
 
+    def _compile(self) -> Any:
+        return _phases_compile(self.phases(), self.anneal)
+
     def _duration(self) -> Any:
         return self.steps
 
@@ -434,6 +535,31 @@ def _phases_eval(t: Any, m: Any, phases: list[tuple[float, float, float]], annea
         out = val if out is None else m.where(t > start, val, out)
         start = end
     return out
+
+
+def _phases_compile(phases: list[tuple[float, float, float]], anneal: str) -> Any:
+    """The scalar closure of :func:`_phases_eval` (the same arithmetic, one phase evaluated)."""
+    import bisect
+
+    segs = []
+    start = 0.0
+    for end, a, b in phases:
+        segs.append((start, end, end - start, a, b, min(a, b), max(a, b)))
+        start = end
+    starts = [sg[0] for sg in segs[1:]]
+    find, sin = bisect.bisect_left, math.sin
+    cos_anneal = anneal == "cos"
+
+    def fn(t: Any) -> float:
+        start, end, span, a, b, lo, hi = segs[find(starts, t)]
+        q = ((end if end < t else t) - start) / span
+        if cos_anneal:
+            c = sin(_HALF_PI * (1 - q))
+            return b + (a - b) * (c * c)
+        x = a + (b - a) * q
+        return lo if lo > x else (hi if hi < x else x)
+
+    return fn
 
 
 _CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
@@ -474,6 +600,28 @@ class cyclic(Schedule):
         else:
             scale = m.pow(self.gamma, t)
         return self.low + (self.high - self.low) * h * scale
+
+    def _compile(self) -> Any:
+        up = float(self.up)
+        down = up if self.down is None else float(self.down)
+        size = up + down
+        ratio = up / size
+        low, d, mode, gamma = self.low, self.high - self.low, self.mode, self.gamma
+        floor, pow_ = math.floor, SCALAR.pow
+        r1 = ratio - 1
+
+        def fn(t: Any) -> float:
+            u = t / size
+            cycle = floor(1 + u)
+            x = 1.0 + u - cycle
+            h = x / ratio if x <= ratio else (x - 1) / r1
+            if mode == "triangular":
+                return low + d * h
+            if mode == "triangular2":
+                return low + d * h * (1 / pow_(2.0, cycle - 1))
+            return low + d * h * pow_(gamma, t)
+
+        return fn
 
 
 _WSD_SHAPES = ("linear", "cosine", "1-sqrt")
@@ -550,6 +698,37 @@ class wsd(Schedule):
             out = m.where(t < w, rise, out)
         return out
 
+    def _compile(self) -> Any:
+        w, d, s0 = self.warmup, self.decay, self.decay_start
+        s1 = s0 + d
+        peak, end = self.peak, self.end
+        k = peak - end
+        ws, ds = self.warmup_shape, self.shape
+        sin, sqrt = math.sin, math.sqrt
+
+        def fn(t: Any) -> float:
+            if w > 0 and t < w:
+                q = t / w
+                if ws == "linear":
+                    return end + k * q
+                if ws == "cosine":
+                    sw = sin(_HALF_PI * q)
+                    return end + k * (sw * sw)
+                return end + k * (1 - sqrt(1 - q))
+            if t < s0:
+                return peak
+            if d > 0 and t < s1:
+                qd = (t - s0) / d
+                if ds == "linear":
+                    return end + k * (1 - qd)
+                if ds == "cosine":
+                    cd = sin(_HALF_PI * (1 - qd))
+                    return end + k * (cd * cd)
+                return end + k * (1 - sqrt(qd))
+            return end
+
+        return fn
+
     def _duration(self) -> Any:
         return self.decay_start + self.decay
 
@@ -568,6 +747,19 @@ class rex(Schedule):
     def _eval(self, t: Any, m: Any) -> Any:
         r = _remaining(t, self.steps, m)
         return self.end + (self.start - self.end) * (r / (0.5 + 0.5 * r))
+
+    def _compile(self) -> Any:
+        steps, end = self.steps, self.end
+        d = self.start - end
+        tail = self._eval(steps, SCALAR)
+
+        def fn(t: Any) -> float:
+            if t >= steps:
+                return tail
+            r = (steps - t) / steps
+            return end + d * (r / (0.5 + 0.5 * r))
+
+        return fn
 
     def _duration(self) -> Any:
         return self.steps
