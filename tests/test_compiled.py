@@ -231,3 +231,20 @@ def test_overflow_is_a_value_error_on_both_paths():
             assert "overflows" in str(e)
         else:  # pragma: no cover
             raise AssertionError("no error")
+
+
+@SETTINGS
+@given(schedules(), steps_list)
+def test_numpy_arrays_agree_with_scalar_steps(s, extra):
+    """The array path (_ops' NumPy namespace) gives the scalar values (within float64 rounding)."""
+    import numpy as np
+
+    steps = probe_steps(s, extra)
+    try:
+        expect = [s(t) for t in steps]
+    except ValueError:  # an overflowing exponential: the scalar path refuses it
+        return
+    got = s(np.array(steps, dtype=np.float64))
+    np.testing.assert_allclose(got, expect, rtol=1e-12, atol=1e-12)
+    got_int = s(np.array([math.floor(x) for x in steps]))
+    np.testing.assert_allclose(got_int, [s(math.floor(x)) for x in steps], rtol=1e-12, atol=1e-12)

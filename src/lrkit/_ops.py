@@ -111,6 +111,23 @@ class _ArrayOps:
 
 
 class _NumpyOps(_ArrayOps):
+    # NumPy broadcasts Python numbers itself (as "weak" scalars that keep the array's
+    # dtype), so a constant branch costs nothing instead of a full temporary array.
+    def where(self, cond: Any, a: Any, b: Any) -> Any:
+        if isinstance(a, numbers.Real) and isinstance(b, numbers.Real):
+            return self.xp.where(cond, self._arr(a), b)
+        return self.xp.where(cond, a, b)
+
+    def minimum(self, a: Any, b: Any) -> Any:
+        if isinstance(a, numbers.Real) and isinstance(b, numbers.Real):
+            return min(a, b)
+        return self.xp.minimum(a, b)
+
+    def maximum(self, a: Any, b: Any) -> Any:
+        if isinstance(a, numbers.Real) and isinstance(b, numbers.Real):
+            return max(a, b)
+        return self.xp.maximum(a, b)
+
     def hash_uniform(self, t: Any, seed: int, stream: int) -> Any:
         np = self.xp
         x = np.floor(t).astype(np.int64)
@@ -226,10 +243,13 @@ def prepare_steps(step: Any) -> tuple[Any, Any]:
             raise TypeError(f"step must be an array of integers or floats, not dtype {t.dtype}")
         if np.issubdtype(t.dtype, np.integer):
             t = t.astype(np.float64)
-        if t.size and not np.isfinite(t).all():
-            raise ValueError("step must be finite; got NaN or inf in the step array")
-        if t.size and (t < 0).any():
-            raise ValueError(f"step must be >= 0; got {t.min()} in the step array")
+        if t.size:
+            # two reductions and no temporary: min is NaN if any step is, max is inf if any is
+            lo, hi = t.min(), t.max()
+            if not (lo >= 0 and hi < math.inf):
+                if not (np.isfinite(lo) and np.isfinite(hi)):
+                    raise ValueError("step must be finite; got NaN or inf in the step array")
+                raise ValueError(f"step must be >= 0; got {lo} in the step array")
         return t, _NumpyOps(np, t)
     if lib == "torch":
         import torch

@@ -238,16 +238,25 @@ class restarts(Schedule):
             local = tau if length == D else tau * D / length
             return (self.decay**i) * self.schedule._eval(local, m)
         if mult == 1:
-            i = m.floor(t / p)
-            i = i + (t >= (i + 1) * p) - (t < i * p)  # guard the floor against rounding
+            # floor division of floats is exact (fmod-based), as in the scalar path; with an
+            # integral period the products i·p are exact too, so no rounding guard is needed
+            i = t // p
+            if p != int(p):
+                i = i + (t >= (i + 1) * p) - (t < i * p)  # guard the floor against rounding
             start = i * p
+            if self.limit is not None:
+                i = m.minimum(i, self.limit - 1)
+                start = i * p
+            elif p == D:  # the common case: the schedule spans the period itself
+                value = self.schedule._eval(t - start, m)
+                return value * m.pow(self.decay, i) if self.decay != 1.0 else value
         else:
             i = m.floor(m.log(1 + t * (mult - 1) / p) / math.log(mult))
             start = p * (m.pow(mult, i) - 1) / (mult - 1)
             nxt = p * (m.pow(mult, i + 1) - 1) / (mult - 1)
             i = i + (t >= nxt) - (t < start)
             start = p * (m.pow(mult, i) - 1) / (mult - 1)
-        if self.limit is not None:
+        if self.limit is not None and mult != 1:
             i = m.minimum(i, self.limit - 1)
         length = p * m.pow(mult, i)
         local = m.minimum((t - start) * D / length, D)
