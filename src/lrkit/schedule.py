@@ -151,7 +151,10 @@ class Schedule:
         """Resolve with ``total`` (the whole run) and ``span`` (what 'rest' means here)."""
         spans = self._child_spans(total, span)
         kwargs = {n: _resolve_value(v, total, span, spans.get(n, span)) for n, v in self._args}
-        return _rebuild(type(self), tuple(kwargs.items()))
+        try:
+            return _rebuild(type(self), tuple(kwargs.items()))
+        except ValueError as e:
+            raise ValueError(f"resolving {self!r} for total_steps={total}: {e}") from None
 
     def _child_spans(self, total: int, span: float) -> dict[str, Any]:
         """The span each child schedule argument sees; by default the same as ours."""

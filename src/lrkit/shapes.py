@@ -424,7 +424,7 @@ def _phases_eval(t: Any, m: Any, phases: list[tuple[float, float, float]], annea
     """Piecewise annealing through phases [(end_step, from, to)], torch OneCycleLR style."""
     out: Any = None
     start = 0.0
-    for i, (end, a, b) in enumerate(phases):
+    for end, a, b in phases:
         q = (m.minimum(t, end) - start) / (end - start)
         if anneal == "cos":
             c = m.sin(_HALF_PI * (1 - q))  # ½(1 + cos πq)
@@ -443,7 +443,8 @@ _CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
 class cyclic(Schedule):
     """Cyclical values, exactly as torch's ``CyclicLR`` (for one group).
 
-    size = up + down; cycle = ⌊1 + t/size⌋; x = 1 + t/size − cycle;
+    size = up + down; cycle = ⌊1 + t/size⌋; x = 1 + t/size − cycle (computed as
+    (t mod size)/size, which torch's float arithmetic approximates);
     h = x/(up/size) if x <= up/size else (x − 1)/(up/size − 1);
     value = low + (high − low)·h·scale, scale = 1 (``triangular``),
     1/2^(cycle−1) (``triangular2``) or gamma^t (``exp_range``).
@@ -464,8 +465,9 @@ class cyclic(Schedule):
         down = up if self.down is None else float(self.down)
         size = up + down
         ratio = up / size
-        cycle = m.floor(1 + t / size)
-        x = 1.0 + t / size - cycle
+        k = t // size
+        cycle = k + 1
+        x = (t - k * size) / size  # = 1 + t/size − cycle, without the cancellation
         h = m.where(x <= ratio, x / ratio, (x - 1) / (ratio - 1))
         if self.mode == "triangular":
             scale: Any = 1.0
