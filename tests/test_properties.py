@@ -74,7 +74,7 @@ def test_bounds(s, t):
     args = dict(s._args)
     if s.name in ("exponential", "step", "multistep", "inverse_time", "inverse_sqrt"):
         lo, hi = 0.0, args["start"]
-        lo = min(lo, args.get("floor", 0.0))
+        lo, hi = min(lo, args.get("floor", 0.0)), max(hi, args.get("floor", 0.0))
     elif s.name == "piecewise":
         lo, hi = min(args["values"]), max(args["values"])
     elif s.name == "interpolate":

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Sequence
-from typing import Any
 
 from . import _validate as v
 from ._ops import SCALAR
 from .durations import Rest
 from .schedule import Schedule, register
+
+TYPE_CHECKING = False  # typing is not imported at run time: `import lrkit` stays fast
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any
+
 
 __all__ = ["warmup", "join", "restarts", "clip", "shift", "per_epoch", "noise", "pingpong",
            "custom", "register_custom"]
@@ -113,12 +117,12 @@ class join(Schedule):
     name = "join"
 
     def __init__(self, schedules: Sequence[Schedule], boundaries: Sequence[Any]) -> None:
-        if isinstance(schedules, Schedule) or not isinstance(schedules, Sequence):
+        if isinstance(schedules, Schedule) or not isinstance(schedules, (list, tuple)):
             raise TypeError("schedules must be a list of schedules")
         pieces = [_schedule(f"schedules[{i}]", s) for i, s in enumerate(schedules)]
         if not pieces:
             raise ValueError("schedules must hold at least one schedule")
-        if isinstance(boundaries, (str, bytes)) or not isinstance(boundaries, Sequence):
+        if isinstance(boundaries, (str, bytes)) or not isinstance(boundaries, (list, tuple)):
             raise TypeError(f"boundaries must be a list of steps, got {boundaries!r}")
         bs = [v.duration(f"boundaries[{i}]", b) for i, b in enumerate(boundaries)]
         if len(bs) != len(pieces) - 1:

@@ -8,11 +8,15 @@ Each docstring gives the exact formula that is evaluated.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any
 
 from . import _validate as v
 from .schedule import Schedule, register
+
+TYPE_CHECKING = False  # typing is not imported at run time: `import lrkit` stays fast
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
 
 __all__ = [
     "constant", "linear", "cosine", "polynomial", "exponential", "step", "multistep",
@@ -185,7 +189,7 @@ class step(Schedule):
 
 
 def _sorted_steps(name: str, values: Any, *, strict: bool) -> list[Any]:
-    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)):
         raise TypeError(f"{name} must be a list of steps, got {values!r}")
     out = [v.duration(f"{name}[{i}]", x, allow_zero=True) for i, x in enumerate(values)]
     nums = [x for x in out if isinstance(x, (int, float))]
@@ -240,7 +244,7 @@ class piecewise(Schedule):
 
     def __init__(self, boundaries: Sequence[Any], values: Sequence[float]) -> None:
         b = _sorted_steps("boundaries", boundaries, strict=True)
-        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)):
             raise TypeError(f"values must be a list of numbers, got {values!r}")
         vals = [v.real(f"values[{i}]", x) for i, x in enumerate(values)]
         if len(vals) != len(b) + 1:
@@ -284,11 +288,11 @@ class interpolate(Schedule):
 
     def __init__(self, points: Sequence[Sequence[float]], kind: str = "linear") -> None:
         kind = v.choice("kind", kind, _INTERP_KINDS)
-        if isinstance(points, (str, bytes)) or not isinstance(points, Sequence) or not points:
+        if isinstance(points, (str, bytes)) or not isinstance(points, (list, tuple)) or not points:
             raise TypeError(f"points must be a non-empty list of (step, value) pairs, got {points!r}")
         pts = []
         for i, p in enumerate(points):
-            if isinstance(p, (str, bytes)) or not isinstance(p, Sequence) or len(p) != 2:
+            if isinstance(p, (str, bytes)) or not isinstance(p, (list, tuple)) or len(p) != 2:
                 raise TypeError(f"points[{i}] must be a (step, value) pair, got {p!r}")
             s = v.duration(f"points[{i}] step", p[0], allow_zero=True)
             val = v.real(f"points[{i}] value", p[1])
