@@ -182,7 +182,7 @@ def schedules(draw, depth=2):
         return lrkit.noise(inner, draw(st.floats(0, 1)), seed=draw(st.integers(0, 2**40)),
                            kind=draw(st.sampled_from(["normal", "uniform"])))
     if kind == "pingpong":
-        if inner.duration is None:
+        if not inner.duration:  # pingpong needs a duration > 0
             return inner
         return lrkit.pingpong(inner)
     other = draw(st.one_of(schedules(depth=depth - 1), vals))
