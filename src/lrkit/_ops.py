@@ -114,9 +114,10 @@ class _ArrayOps:
         raise NotImplementedError
 
 
-class _NumpyOps(_ArrayOps):
-    # NumPy broadcasts Python numbers itself (as "weak" scalars that keep the array's
-    # dtype), so a constant branch costs nothing instead of a full temporary array.
+class _WeakScalarOps(_ArrayOps):
+    """For libraries that broadcast Python numbers as weak scalars (keeping the array's dtype):
+    NumPy >= 2 and JAX.  A constant branch then costs nothing instead of a full temporary."""
+
     def where(self, cond: Any, a: Any, b: Any) -> Any:
         if isinstance(a, numbers.Real) and isinstance(b, numbers.Real):
             return self.xp.where(cond, self._arr(a), b)
@@ -132,6 +133,8 @@ class _NumpyOps(_ArrayOps):
             return max(a, b)
         return self.xp.maximum(a, b)
 
+
+class _NumpyOps(_WeakScalarOps):
     def hash_uniform(self, t: Any, seed: int, stream: int) -> Any:
         np = self.xp
         x = np.floor(t).astype(np.int64)
@@ -164,7 +167,7 @@ class _TorchOps(_ArrayOps):
         return h.to(t.dtype) / 4294967296.0
 
 
-class _JaxOps(_ArrayOps):
+class _JaxOps(_WeakScalarOps):
     def hash_uniform(self, t: Any, seed: int, stream: int) -> Any:
         import jax.numpy as jnp
 
