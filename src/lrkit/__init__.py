@@ -13,15 +13,37 @@
 from __future__ import annotations
 
 from .combinators import (
-    clip, custom, join, noise, per_epoch, pingpong, register_custom, restarts, shift, warmup,
+    clip,
+    custom,
+    join,
+    noise,
+    per_epoch,
+    pingpong,
+    register_custom,
+    restarts,
+    shift,
+    warmup,
 )
 from .durations import Frac, frac
 from .plateau import plateau
 from .schedule import REGISTRY, Product, Schedule
 from .scheduler import Scheduler
 from .shapes import (
-    constant, cosine, cyclic, exponential, interpolate, inverse_sqrt, inverse_time, linear,
-    multistep, onecycle, piecewise, polynomial, rex, step, wsd,
+    constant,
+    cosine,
+    cyclic,
+    exponential,
+    interpolate,
+    inverse_sqrt,
+    inverse_time,
+    linear,
+    multistep,
+    onecycle,
+    piecewise,
+    polynomial,
+    rex,
+    step,
+    wsd,
 )
 from .spec import from_config, load, loads, parse
 
