@@ -24,6 +24,11 @@ from .combinators import (
     shift,
     warmup,
 )
+from .compat import (
+    ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR,
+    ExponentialLR, LambdaLR, LinearLR, MultiplicativeLR, MultiStepLR, OneCycleLR, PolynomialLR,
+    ReduceLROnPlateau, SequentialLR, StepLR,
+)
 from .durations import Frac, frac
 from .plateau import plateau
 from .schedule import REGISTRY, Product, Schedule
@@ -56,4 +61,7 @@ __all__ = [
     "warmup", "join", "restarts", "clip", "shift", "per_epoch", "noise", "pingpong", "custom",
     "register_custom", "parse", "from_config", "load", "loads", "__version__",
     "Scheduler", "plateau",
+    "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
+    "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "CyclicLR",
+    "OneCycleLR", "SequentialLR", "ChainedScheduler", "ReduceLROnPlateau",
 ]

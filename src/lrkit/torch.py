@@ -24,9 +24,10 @@ import torch
 from torch.optim.lr_scheduler import LRScheduler
 from torch.optim.lr_scheduler import ReduceLROnPlateau as _TorchPlateau
 
+from . import compat as _compat
 from . import scheduler as _core
 
-__all__ = ["Scheduler"]
+__all__ = ["Scheduler", *_compat.__all__]
 
 
 class _TorchMixin:
@@ -75,6 +76,9 @@ class _TorchMixin:
 
     @property
     def base_lrs(self) -> list[float]:
+        base = getattr(self, "_base_lrs", None)
+        if base is not None:
+            return list(base)
         for track in self._tracks:  # type: ignore[attr-defined]
             if track.param == "lr":
                 if track.relative:
@@ -120,4 +124,20 @@ def _wrap(cls: type, torch_base: type = LRScheduler) -> type:
     return twin
 
 
-assert torch and _TorchPlateau  # imported for the compat twins
+LambdaLR = _wrap(_compat.LambdaLR)
+MultiplicativeLR = _wrap(_compat.MultiplicativeLR)
+StepLR = _wrap(_compat.StepLR)
+MultiStepLR = _wrap(_compat.MultiStepLR)
+ConstantLR = _wrap(_compat.ConstantLR)
+LinearLR = _wrap(_compat.LinearLR)
+ExponentialLR = _wrap(_compat.ExponentialLR)
+PolynomialLR = _wrap(_compat.PolynomialLR)
+CosineAnnealingLR = _wrap(_compat.CosineAnnealingLR)
+CosineAnnealingWarmRestarts = _wrap(_compat.CosineAnnealingWarmRestarts)
+CyclicLR = _wrap(_compat.CyclicLR)
+OneCycleLR = _wrap(_compat.OneCycleLR)
+SequentialLR = _wrap(_compat.SequentialLR)
+ChainedScheduler = _wrap(_compat.ChainedScheduler)
+ReduceLROnPlateau = _wrap(_compat.ReduceLROnPlateau, _TorchPlateau)
+
+assert torch  # torch itself is the point of this module
