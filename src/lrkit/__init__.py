@@ -24,8 +24,15 @@ from .combinators import (
     shift,
     warmup,
 )
+from .compat import (
+    ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR,
+    ExponentialLR, LambdaLR, LinearLR, MultiplicativeLR, MultiStepLR, OneCycleLR, PolynomialLR,
+    ReduceLROnPlateau, SequentialLR, StepLR,
+)
 from .durations import Frac, frac
+from .plateau import plateau
 from .schedule import REGISTRY, Product, Schedule
+from .scheduler import Scheduler
 from .shapes import (
     constant,
     cosine,
@@ -53,4 +60,8 @@ __all__ = [
     "piecewise", "interpolate", "inverse_sqrt", "inverse_time", "onecycle", "cyclic", "wsd", "rex",
     "warmup", "join", "restarts", "clip", "shift", "per_epoch", "noise", "pingpong", "custom",
     "register_custom", "parse", "from_config", "load", "loads", "__version__",
+    "Scheduler", "plateau",
+    "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
+    "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "CyclicLR",
+    "OneCycleLR", "SequentialLR", "ChainedScheduler", "ReduceLROnPlateau",
 ]
