@@ -41,63 +41,69 @@ def jax_cases(n: int):
     ]
 
 
-def bench_jax(quick: bool) -> tuple[list[list[str]], bool, list[str]]:
+def jax_case(name, s, o, n: int, quick: bool, vec) -> tuple[list[str], bool, list[str]]:
     import jax
     import jax.numpy as jnp
     import numpy as np
 
-    n = 10_000
     calls = 200 if quick else 3000
     repeat = 2 if quick else 9
+    errors = []
+    traces = {"lrkit": 0, "optax": 0}
+
+    def traced(fn, key):
+        def f(t):
+            traces[key] += 1
+            return fn(t)
+        return jax.jit(f)
+
+    fl, fo = traced(s, "lrkit"), traced(o, "optax")
+    steps = [jnp.asarray(i, dtype=jnp.int32) for i in range(0, n, max(1, n // calls))]
+    got = np.array([float(fl(t)) for t in steps[:50]])  # values agree (float32)
+    want = np.array([float(fo(t)) for t in steps[:50]])
+    err = float(np.max(np.abs(got - want)))
+    if err > 1e-5:
+        errors.append(f"{name}: lrkit and optax differ by {err}")
+    for t in steps:  # every step, one trace
+        fl(t)
+    n_traces = traces["lrkit"]
+    # Python ints are traced (weakly typed) too: one more trace for that type, not one per step
+    for i in range(0, n, max(1, n // 100)):
+        fl(i)
+    n_traces_int = traces["lrkit"] - n_traces
+    it = iter(range(10**9))
+    k = len(steps)
+    best = c.side_by_side({"lrkit": lambda: fl(steps[next(it) % k]).block_until_ready(),
+                           "optax": lambda: fo(steps[next(it) % k]).block_until_ready()},
+                          number=calls, repeat=repeat)
+    vl = jax.jit(s)
+    vo = jax.jit(jax.vmap(o))  # optax schedules take one step (join_schedules does not broadcast)
+    vbest = c.side_by_side({"lrkit": lambda: vl(vec).block_until_ready(),
+                            "optax": lambda: vo(vec).block_until_ready()},
+                           number=5 if quick else 20, repeat=repeat)
+    r1 = best["lrkit"] / best["optax"]
+    r2 = vbest["lrkit"] / vbest["optax"]
+    good = n_traces == 1 and n_traces_int == 1
+    if not good:
+        errors.append(f"{name}: lrkit schedule traced {n_traces} times for int32 array steps "
+                      f"and {n_traces_int} for Python int steps (expected 1 and 1)")
+    ok = r1 <= TARGET and good
+    row = [name, c.fmt_time(best["lrkit"]), c.fmt_time(best["optax"]), f"{r1:.2f}", f"{r2:.2f}",
+           f"{n_traces} + {n_traces_int}", c.verdict(ok, quick)]
+    return row, ok, errors
+
+
+def bench_jax(quick: bool) -> tuple[list[list[str]], bool, list[str]]:
+    import jax.numpy as jnp
+
+    n = 10_000
     vec = jnp.arange(n if quick else 1_000_000, dtype=jnp.float32)
     rows, ok, errors = [], True, []
     for name, s, o in jax_cases(n)[: 2 if quick else None]:
-        traces = {"lrkit": 0, "optax": 0}
-
-        def traced(fn, key):
-            def f(t):
-                traces[key] += 1
-                return fn(t)
-            return jax.jit(f)
-
-        fl, fo = traced(s, "lrkit"), traced(o, "optax")
-        steps = [jnp.asarray(i, dtype=jnp.int32) for i in range(0, n, max(1, n // calls))]
-        # values agree (float32)
-        got = np.array([float(fl(t)) for t in steps[:50]])
-        want = np.array([float(fo(t)) for t in steps[:50]])
-        err = float(np.max(np.abs(got - want)))
-        if err > 1e-5:
-            errors.append(f"{name}: lrkit and optax differ by {err}")
-        for t in steps:  # every step, one trace
-            fl(t)
-        n_traces = traces["lrkit"]
-        # Python ints are traced (weakly typed) too: one more trace for that type, not one per step
-        for i in range(0, n, max(1, n // 100)):
-            fl(i)
-        n_traces_int = traces["lrkit"] - n_traces
-        it = iter(range(10**9))
-
-        def run_l(fl=fl):
-            return fl(steps[next(it) % len(steps)]).block_until_ready()
-
-        def run_o(fo=fo):
-            return fo(steps[next(it) % len(steps)]).block_until_ready()
-
-        best = c.side_by_side({"lrkit": run_l, "optax": run_o}, number=calls, repeat=repeat)
-        vl = jax.jit(lambda t, s=s: s(t))
-        vo = jax.jit(jax.vmap(o))  # optax schedules take one step (join_schedules does not broadcast)
-        vbest = c.side_by_side({"lrkit": lambda: vl(vec).block_until_ready(),
-                                "optax": lambda: vo(vec).block_until_ready()},
-                               number=5 if quick else 20, repeat=repeat)
-        r1 = best["lrkit"] / best["optax"]
-        r2 = vbest["lrkit"] / vbest["optax"]
-        ok &= r1 <= TARGET and n_traces == 1 and n_traces_int == 1
-        if n_traces != 1 or n_traces_int != 1:
-            errors.append(f"{name}: lrkit schedule traced {n_traces} times for int32 array steps "
-                          f"and {n_traces_int} for Python int steps (expected 1 and 1)")
-        rows.append([name, c.fmt_time(best["lrkit"]), c.fmt_time(best["optax"]), f"{r1:.2f}",
-                     f"{r2:.2f}", f"{n_traces} + {n_traces_int}",
-                     c.verdict(r1 <= TARGET and n_traces == 1 and n_traces_int == 1, quick)])
+        row, good, err = jax_case(name, s, o, n, quick, vec)
+        rows.append(row)
+        ok &= good
+        errors += err
     return rows, ok, errors
 
 

@@ -105,7 +105,7 @@ def rows_for(groups: int, number: int, repeat: int, quick: bool):
     out.append(("warmup + cosine (Scheduler)", cands, opts))
 
     rows = []
-    for name, cands, opts in out:
+    for name, cands, _opts in out:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             best = c.side_by_side(cands, number=number, repeat=repeat)

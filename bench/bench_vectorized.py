@@ -10,7 +10,6 @@ Target: lrkit within 1.3x of the hand-written expression.
 
 from __future__ import annotations
 
-import math
 import sys
 
 import _common as c
