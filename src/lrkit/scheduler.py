@@ -219,12 +219,16 @@ class Scheduler:
         self._plateaus = []
         memo: dict[int, Schedule] = {}
         slots = []
+        shared: dict[Schedule, Any] = {}  # equal schedules (without plateau state) share a closure
         for track in self._tracks:
             for i, s in enumerate(track.schedules):
                 if s is None:
                     continue
+                n_states = len(self._plateaus)
                 bound = bind(s, self._plateaus, memo)
                 fn = bound._fn or bound._build()
+                if len(self._plateaus) == n_states:
+                    fn = shared.setdefault(bound, fn)
                 g = groups[i]
                 cur = g[track.key]
                 if track.index is None:
@@ -236,16 +240,38 @@ class Scheduler:
                 slots.append((g, track.key, track.index, fn, track.bases[i], kind, track.last, i,
                               track.low, track.high, track))
         self._slots = slots
+        # The step plan: each distinct closure is evaluated once per step, then its value is
+        # written into every group that follows it (plain float values first, the lean path).
+        plan: dict[int, tuple[Any, list[Any], list[Any]]] = {}
+        for slot in slots:
+            g, key, index, fn, base, kind, last, i, low, high, track = slot
+            _, plain, other = plan.setdefault(id(fn), (fn, [], []))
+            if kind == _PLAIN:
+                plain.append((g, key, base, last, i, low, high, track))
+            else:
+                other.append(slot)
+        self._plan = list(plan.values())
 
     # -- stepping -------------------------------------------------------------
     def _apply(self, t: int | float) -> None:
-        for g, key, index, fn, base, kind, last, i, low, high, track in self._slots:
-            v = base * fn(t)
+        for fn, plain, other in self._plan:
+            f = fn(t)
+            for g, key, base, last, i, low, high, track in plain:
+                v = base * f
+                if not low <= v <= high:
+                    self._out_of_range(track, i, t, v)
+                g[key] = v
+                last[i] = v
+            if other:
+                self._apply_other(other, f, t)
+
+    def _apply_other(self, slots: list[Any], f: float, t: int | float) -> None:
+        """Writes into tensors and into items of sequences (betas[0])."""
+        for g, key, index, _, base, kind, last, i, low, high, track in slots:
+            v = base * f
             if not low <= v <= high:
                 self._out_of_range(track, i, t, v)
-            if kind == _PLAIN:
-                g[key] = v
-            elif kind == _TENSOR:
+            if kind == _TENSOR:
                 g[key].fill_(v)
             elif kind == _ITEM:
                 seq = g[key]
