@@ -248,3 +248,45 @@ def test_numpy_arrays_agree_with_scalar_steps(s, extra):
     np.testing.assert_allclose(got, expect, rtol=1e-12, atol=1e-12)
     got_int = s(np.array([math.floor(x) for x in steps]))
     np.testing.assert_allclose(got_int, [s(math.floor(x)) for x in steps], rtol=1e-12, atol=1e-12)
+
+
+@SETTINGS
+@given(schedules(), steps_list)
+def test_affine_factoring_is_exact(s, extra):
+    """offset + scale·unit(t) (what a Scheduler computes for per-group schedules) is s(t), bit for bit."""
+    a = s._affine()
+    if a is None:
+        return
+    offset, scale, unit = a
+    for t in probe_steps(s, extra):
+        try:
+            want = s(t)
+        except ValueError:
+            continue
+        f = unit(t)
+        got = scale * f if offset is None else offset + scale * f
+        assert _bits(got) == _bits(want) or (got == want == 0.0), (repr(s), t, got, want)
+
+
+def test_affine_factoring_of_torch_style_schedules():
+    c = lrkit.pingpong(lrkit.cosine(100, start=0.3, end=0.01))
+    assert c._affine() == (0.01, 0.3 - 0.01, lrkit.pingpong(lrkit.cosine(100)))
+    r = lrkit.restarts(lrkit.cosine(10, start=0.5), 10, mult=2)
+    assert r._affine()[2] == lrkit.restarts(lrkit.cosine(10), 10, mult=2)
+    assert lrkit.step(30, 0.1, start=0.2)._affine() == (None, 0.2, lrkit.step(30, 0.1))
+    assert lrkit.restarts(lrkit.cosine(10, start=0.5), 10, decay=0.5)._affine() is None
+
+
+@SETTINGS
+@given(st.sampled_from(["warmup", "pingpong", "restarts"]), durations, vals, vals,
+       st.sampled_from([1.0, 2.0]), durations, steps_list)
+def test_fused_cosine_closures_agree(kind, n, a, b, exponent, other, extra):
+    """warmup/pingpong/restarts inline a cosine child's arithmetic: still bit-identical."""
+    c = lrkit.cosine(n, start=a, end=b, exponent=exponent)
+    if kind == "warmup":
+        s = lrkit.warmup(c, other, start=b)
+    elif kind == "pingpong":
+        s = lrkit.pingpong(c)
+    else:
+        s = lrkit.restarts(c, n)
+    assert_agree(s, probe_steps(s, extra))

@@ -13,6 +13,7 @@ from . import _validate as v
 from ._ops import SCALAR
 from .durations import Rest
 from .schedule import Schedule, register
+from .shapes import _HALF_PI, cosine
 
 TYPE_CHECKING = False  # typing is not imported at run time: `import lrkit` stays fast
 if TYPE_CHECKING:
@@ -98,6 +99,21 @@ class warmup(Schedule):
         b = self._target()
         inner = _fn(self.schedule)
         d = b - a
+        cos = self.schedule._inline() if isinstance(self.schedule, cosine) else None
+        if kind == "linear" and cos is not None:  # warmup + cosine in one closure
+            steps, end, dc, tail = cos
+            sin, hp = math.sin, _HALF_PI
+
+            def fused(t: Any) -> float:
+                if t < n:
+                    return a + d * (t / n)
+                u = t - n
+                if u >= steps:
+                    return tail
+                s = sin(hp * ((steps - u) / steps))
+                return end + dc * (s * s)
+
+            return fused
         if kind == "linear":
             return lambda t: a + d * (t / n) if t < n else inner(t - n)
         if kind == "cosine":
@@ -268,6 +284,12 @@ class restarts(Schedule):
         value = self.schedule._eval(local, m)
         return value * m.pow(self.decay, i) if self.decay != 1.0 else value
 
+    def _affine(self) -> Any:
+        a = self.schedule._affine() if self.decay == 1.0 else None  # 1.0·x = x
+        if a is None:
+            return None
+        return a[0], a[1], restarts(a[2], self.period, self.mult, 1.0, self.limit)
+
     def _compile(self) -> Any:
         p, mult, decay, limit = self.period, self.mult, self.decay, self.limit
         D = self._inner_duration()
@@ -311,6 +333,24 @@ class restarts(Schedule):
                 local = tau if same else tau * D / p1
                 return inner(local) if decay == 1.0 else (decay**i) * inner(local)
 
+            cos = self.schedule._inline() if isinstance(self.schedule, cosine) else None
+            if cos is not None and same and decay == 1.0:  # SGDR: cosine inlined
+                steps, end, dc, tail = cos
+                sin, hp = math.sin, _HALF_PI
+
+                def fused(t: Any) -> float:
+                    i = int(t // p)
+                    while i > 0 and t < p * i:
+                        i -= 1
+                    while t >= p * (i + 1):
+                        i += 1
+                    u = t - p * i
+                    if u >= steps:
+                        return tail
+                    s = sin(hp * ((steps - u) / steps))
+                    return end + dc * (s * s)
+
+                return fused
             return fn1
         return fn
 
@@ -436,6 +476,10 @@ class per_epoch(Schedule):
         e = t / self.steps_per_epoch if self.smooth else t // self.steps_per_epoch
         return self.schedule._eval(e, m)
 
+    def _affine(self) -> Any:
+        a = self.schedule._affine()
+        return None if a is None else (a[0], a[1], per_epoch(a[2], self.steps_per_epoch, self.smooth))
+
     def _compile(self) -> Any:
         inner, spe = _fn(self.schedule), self.steps_per_epoch
         if self.smooth:
@@ -520,9 +564,27 @@ class pingpong(Schedule):
         local = m.where(r <= D, r, 2 * D - r)
         return self.schedule._eval(local, m)
 
+    def _affine(self) -> Any:
+        a = self.schedule._affine()
+        return None if a is None else (a[0], a[1], pingpong(a[2]))
+
     def _compile(self) -> Any:
         inner, D = _fn(self.schedule), self.schedule._duration()
         D2 = 2 * D
+        cos = self.schedule._inline() if isinstance(self.schedule, cosine) else None
+        if cos is not None:  # torch's CosineAnnealingLR: cosine inlined
+            steps, end, dc, tail = cos
+            sin, hp = math.sin, _HALF_PI
+
+            def fused(t: Any) -> float:
+                r = t - (t // D2) * D2
+                u = r if r <= D else D2 - r
+                if u >= steps:
+                    return tail
+                s = sin(hp * ((steps - u) / steps))
+                return end + dc * (s * s)
+
+            return fused
 
         def fn(t: Any) -> float:
             r = t - (t // D2) * D2

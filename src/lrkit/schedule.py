@@ -129,6 +129,15 @@ class Schedule:
     def _eval(self, t: Any, m: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _affine(self) -> tuple[float | None, float, Schedule] | None:
+        """``(offset, scale, unit)`` when value(t) is computed as offset + scale·unit(t)
+        (or scale·unit(t) when offset is None) with exactly the same arithmetic, else None.
+
+        Lets a Scheduler evaluate ``unit`` once per step for groups whose schedules
+        differ only by such constants (torch's per-group base learning rates).
+        """
+        return None
+
     def values(self, n: int, start: int = 0) -> list[float]:
         """The values at steps ``start, start + 1, ..., start + n - 1``."""
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:

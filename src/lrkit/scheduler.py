@@ -226,9 +226,14 @@ class Scheduler:
                     continue
                 n_states = len(self._plateaus)
                 bound = bind(s, self._plateaus, memo)
-                fn = bound._fn or bound._build()
+                affine = None
                 if len(self._plateaus) == n_states:
-                    fn = shared.setdefault(bound, fn)
+                    # value = offset + scale·unit(t) exactly: groups share unit's closure
+                    affine = bound._affine() if track.bases[i] == 1.0 else None
+                    if affine is not None:
+                        bound = affine[2]
+                    bound = shared.setdefault(bound, bound)
+                fn = bound._fn or bound._build()
                 g = groups[i]
                 cur = g[track.key]
                 if track.index is None:
@@ -237,27 +242,39 @@ class Scheduler:
                     if not isinstance(cur, (list, tuple)) or len(cur) <= track.index:
                         raise ValueError(f"param_groups[{i}][{track.key!r}] has no index {track.index}")
                     kind = _ITEM_TENSOR if _is_tensor(cur[track.index]) else _ITEM
-                slots.append((g, track.key, track.index, fn, track.bases[i], kind, track.last, i,
-                              track.low, track.high, track))
+                base = track.bases[i]
+                offset = None
+                if affine is not None:
+                    offset, base = affine[0], affine[1]
+                slots.append((g, track.key, track.index, fn, base, kind, track.last, i,
+                              track.low, track.high, track, offset))
         self._slots = slots
         # The step plan: each distinct closure is evaluated once per step, then its value is
         # written into every group that follows it (plain float values first, the lean path).
-        plan: dict[int, tuple[Any, list[Any], list[Any]]] = {}
+        plan: dict[int, tuple[Any, list[Any], list[Any], list[Any]]] = {}
         for slot in slots:
-            g, key, index, fn, base, kind, last, i, low, high, track = slot
-            _, plain, other = plan.setdefault(id(fn), (fn, [], []))
-            if kind == _PLAIN:
-                plain.append((g, key, base, last, i, low, high, track))
-            else:
+            g, key, index, fn, base, kind, last, i, low, high, track, offset = slot
+            _, scaled, shifted, other = plan.setdefault(id(fn), (fn, [], [], []))
+            if kind != _PLAIN:
                 other.append(slot)
+            elif offset is None:
+                scaled.append((g, key, base, last, i, low, high, track))
+            else:
+                shifted.append((g, key, offset, base, last, i, low, high, track))
         self._plan = list(plan.values())
 
     # -- stepping -------------------------------------------------------------
     def _apply(self, t: int | float) -> None:
-        for fn, plain, other in self._plan:
+        for fn, scaled, shifted, other in self._plan:
             f = fn(t)
-            for g, key, base, last, i, low, high, track in plain:
+            for g, key, base, last, i, low, high, track in scaled:
                 v = base * f
+                if not low <= v <= high:
+                    self._out_of_range(track, i, t, v)
+                g[key] = v
+                last[i] = v
+            for g, key, offset, scale, last, i, low, high, track in shifted:
+                v = offset + scale * f
                 if not low <= v <= high:
                     self._out_of_range(track, i, t, v)
                 g[key] = v
@@ -267,8 +284,8 @@ class Scheduler:
 
     def _apply_other(self, slots: list[Any], f: float, t: int | float) -> None:
         """Writes into tensors and into items of sequences (betas[0])."""
-        for g, key, index, _, base, kind, last, i, low, high, track in slots:
-            v = base * f
+        for g, key, index, _, base, kind, last, i, low, high, track, offset in slots:
+            v = base * f if offset is None else offset + base * f
             if not low <= v <= high:
                 self._out_of_range(track, i, t, v)
             if kind == _TENSOR:

@@ -116,6 +116,19 @@ class cosine(Schedule):
             f = f**self.exponent
         return self.end + (self.start - self.end) * f
 
+    def _inline(self) -> tuple[Any, float, float, float] | None:
+        """(steps, end, start − end, tail) for combinators that inline this closure's
+        arithmetic (exponent 1): t >= steps -> tail, else end + d·sin²(π/2·(steps − t)/steps)."""
+        if self.exponent != 1.0:
+            return None
+        return self.steps, self.end, self.start - self.end, self._eval(self.steps, SCALAR)
+
+    def _affine(self) -> Any:
+        # end + (start − end)·f with f the unit cosine's value 0 + 1·f (exactly f, f >= 0)
+        if self.start == 1.0 and self.end == 0.0:
+            return None
+        return self.end, self.start - self.end, cosine(self.steps, exponent=self.exponent)
+
     def _compile(self) -> Any:
         steps, end, p = self.steps, self.end, self.exponent
         d = self.start - end
@@ -230,6 +243,10 @@ class step(Schedule):
             raise ValueError(f"{self!r} overflows float64 at step {t} (gamma={self.gamma} > 1)")
         return value
 
+    def _affine(self) -> Any:
+        # start·gamma^k = start·(1.0·gamma^k); overflow raises on both paths
+        return None if self.start == 1.0 else (None, self.start, step(self.every, self.gamma))
+
     def _compile(self) -> Any:
         gamma, start, every, pow_, inf = self.gamma, self.start, self.every, math.pow, math.inf
 
@@ -277,6 +294,11 @@ class multistep(Schedule):
         for ms in self.milestones:
             k = k + (t >= ms)
         return self.start * m.pow(self.gamma, k)
+
+    def _affine(self) -> Any:
+        if self.start == 1.0:
+            return None
+        return None, self.start, multistep(list(self.milestones), self.gamma)
 
     def _compile(self) -> Any:
         import bisect
