@@ -577,8 +577,11 @@ class pingpong(Schedule):
             sin, hp = math.sin, _HALF_PI
 
             def fused(t: Any) -> float:
-                r = t - (t // D2) * D2
-                u = r if r <= D else D2 - r
+                if t <= D:  # the first half period: t mod 2D = t exactly
+                    u = t
+                else:
+                    r = t - (t // D2) * D2
+                    u = r if r <= D else D2 - r
                 if u >= steps:
                     return tail
                 s = sin(hp * ((steps - u) / steps))
@@ -587,6 +590,8 @@ class pingpong(Schedule):
             return fused
 
         def fn(t: Any) -> float:
+            if t <= D:  # t mod 2D = t exactly
+                return inner(t)
             r = t - (t // D2) * D2
             return inner(r if r <= D else D2 - r)
 

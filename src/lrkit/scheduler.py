@@ -261,24 +261,27 @@ class Scheduler:
                 scaled.append((g, key, base, last, i, low, high, track))
             else:
                 shifted.append((g, key, offset, base, last, i, low, high, track))
-        self._plan = list(plan.values())
+        # empty lists become None: the step skips them with one test
+        self._plan = [(fn, a or None, b or None, c or None) for fn, a, b, c in plan.values()]
 
     # -- stepping -------------------------------------------------------------
     def _apply(self, t: int | float) -> None:
         for fn, scaled, shifted, other in self._plan:
             f = fn(t)
-            for g, key, base, last, i, low, high, track in scaled:
-                v = base * f
-                if not low <= v <= high:
-                    self._out_of_range(track, i, t, v)
-                g[key] = v
-                last[i] = v
-            for g, key, offset, scale, last, i, low, high, track in shifted:
-                v = offset + scale * f
-                if not low <= v <= high:
-                    self._out_of_range(track, i, t, v)
-                g[key] = v
-                last[i] = v
+            if scaled:
+                for g, key, base, last, i, low, high, track in scaled:
+                    v = base * f
+                    if not low <= v <= high:
+                        self._out_of_range(track, i, t, v)
+                    g[key] = v
+                    last[i] = v
+            if shifted:
+                for g, key, offset, scale, last, i, low, high, track in shifted:
+                    v = offset + scale * f
+                    if not low <= v <= high:
+                        self._out_of_range(track, i, t, v)
+                    g[key] = v
+                    last[i] = v
             if other:
                 self._apply_other(other, f, t)
 

@@ -64,9 +64,18 @@ class _TorchMixin:
             self._hook.remove()
             self._hook = None
 
+    #: True where the twin's step is lrkit.Scheduler.step (then step() inlines it)
+    _plain_step: bool = False
+
     def step(self, epoch: Any = None) -> None:  # type: ignore[override]
-        if epoch is None and self._hook is not None:
-            return  # advanced by the optimizer's step hook
+        if epoch is None:
+            if self._hook is not None:
+                return  # advanced by the optimizer's step hook
+            if self._plain_step:  # the hot path: lrkit.Scheduler.step, inlined
+                self._step_count += 1
+                t = self.last_epoch = self.last_epoch + 1
+                self._apply(t)  # type: ignore[attr-defined]
+                return
         self._step_count += 1
         super().step(epoch)  # type: ignore[misc]
 
@@ -102,6 +111,8 @@ class Scheduler(_TorchMixin, _core.Scheduler, LRScheduler):
     ``on_optimizer_step=True``: advance once per real ``optimizer.step()``.
     """
 
+    _plain_step = True
+
     def __init__(self, optimizer: Any, schedule: Any, *, param: str = "lr", relative: bool = True,
                  total_steps: int | None = None, on_change: str = "error",
                  on_optimizer_step: bool = False) -> None:
@@ -119,7 +130,7 @@ def _wrap(cls: type, torch_base: type = LRScheduler) -> type:
 
     twin = type(cls.__name__, (_TorchMixin, cls, torch_base), {
         "__init__": __init__, "__doc__": cls.__doc__, "__module__": __name__,
-        "__qualname__": cls.__name__,
+        "__qualname__": cls.__name__, "_plain_step": cls.step is _core.Scheduler.step,
     })
     return twin
 
