@@ -13,7 +13,7 @@ from . import _validate as v
 from ._ops import SCALAR
 from .durations import Rest
 from .schedule import Schedule, register
-from .shapes import _HALF_PI, cosine
+from .shapes import _HALF_PI, _scaled, cosine
 
 TYPE_CHECKING = False  # typing is not imported at run time: `import lrkit` stays fast
 if TYPE_CHECKING:
@@ -83,12 +83,13 @@ class warmup(Schedule):
     def _eval(self, t: Any, m: Any) -> Any:
         n, a = self.steps, self.start
         b = self._target()
-        q = m.minimum(t, n) / n
+        # the ramp is only used where t < n (exponential: no overflow elsewhere either)
+        q = m.minimum(t, n) / n if self.kind == "exponential" else t / n
         if self.kind == "linear":
-            ramp = a + (b - a) * q
+            ramp = _scaled(a, b - a, q)
         elif self.kind == "cosine":
             s = m.sin(math.pi / 2 * q)
-            ramp = a + (b - a) * (s * s)
+            ramp = _scaled(a, b - a, s * s)
         else:
             ramp = a * m.pow(b / a, q)
         body = self.schedule._eval(m.maximum(t - n, 0), m)
@@ -282,7 +283,11 @@ class restarts(Schedule):
         length = p * m.pow(mult, i)
         local = m.minimum((t - start) * D / length, D)
         value = self.schedule._eval(local, m)
-        return value * m.pow(self.decay, i) if self.decay != 1.0 else value
+        value = value * m.pow(self.decay, i) if self.decay != 1.0 else value
+        if self.limit is not None:  # after the last cycle: exactly the scalar path's held value
+            tail = self.decay ** (self.limit - 1) * self.schedule._eval(D, SCALAR)
+            value = m.where(t >= self.cycle_start(self.limit), tail, value)
+        return value
 
     def _affine(self) -> Any:
         a = self.schedule._affine() if self.decay == 1.0 else None  # 1.0·x = x

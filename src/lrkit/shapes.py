@@ -38,6 +38,14 @@ def _remaining(t: Any, steps: Any, m: Any) -> Any:
     return (steps - m.minimum(t, steps)) / steps
 
 
+def _scaled(end: float, d: float, f: Any) -> Any:
+    """end + d·f for a factor f >= 0, without the operations that cannot change it
+    (d = 1, end = +0 with d·f >= 0): the same bits, fewer passes over an array."""
+    if end == 0.0 and math.copysign(1.0, end) > 0 and math.copysign(1.0, d) > 0:
+        return f if d == 1.0 else d * f
+    return end + d * f
+
+
 def _between(x: Any, a: float, b: float, m: Any) -> Any:
     """Clamp x to the closed interval spanned by a and b (guards rounding overshoot)."""
     return m.minimum(m.maximum(x, min(a, b)), max(a, b))
@@ -114,7 +122,7 @@ class cosine(Schedule):
         f = s * s
         if self.exponent != 1.0:
             f = f**self.exponent
-        return self.end + (self.start - self.end) * f
+        return _scaled(self.end, self.start - self.end, f)
 
     def _inline(self) -> tuple[Any, float, float, float] | None:
         """(steps, end, start − end, tail) for combinators that inline this closure's
@@ -171,7 +179,7 @@ class polynomial(Schedule):
 
     def _eval(self, t: Any, m: Any) -> Any:
         r = _remaining(t, self.steps, m)
-        return self.end + (self.start - self.end) * r**self.power
+        return _scaled(self.end, self.start - self.end, r**self.power)
 
     def _compile(self) -> Any:
         steps, end, p = self.steps, self.end, self.power
@@ -700,7 +708,8 @@ class wsd(Schedule):
         w, d, s0 = self.warmup, self.decay, self.decay_start
         peak, end = self.peak, self.end
         if w > 0:
-            q = m.minimum(t, w) / w
+            # rise is only used where t < w; 1-sqrt needs q <= 1 everywhere (no sqrt of < 0)
+            q = m.minimum(t, w) / w if self.warmup_shape == "1-sqrt" else t / w
             if self.warmup_shape == "linear":
                 fw = q
             elif self.warmup_shape == "cosine":
@@ -708,7 +717,7 @@ class wsd(Schedule):
                 fw = sw * sw
             else:
                 fw = 1 - m.sqrt(1 - q)
-            rise = end + (peak - end) * fw
+            rise = _scaled(end, peak - end, fw)
         if d > 0:
             qd = (m.minimum(m.maximum(t, s0), s0 + d) - s0) / d
             if self.shape == "linear":
@@ -718,8 +727,12 @@ class wsd(Schedule):
                 fd = cd * cd
             else:
                 fd = 1 - m.sqrt(qd)
-            fall = end + (peak - end) * fd
-            out = m.where(t < s0, peak, m.where(t < s0 + d, fall, end))
+            fall = _scaled(end, peak - end, fd)
+            if (s0 + d) - s0 == d and (end != 0.0 or math.copysign(1.0, end) > 0):
+                # qd is exactly 1 from s0 + d on, where fd = 0 and fall = end + (±0) = end
+                out = m.where(t < s0, peak, fall)
+            else:
+                out = m.where(t < s0, peak, m.where(t < s0 + d, fall, end))
         else:
             out = m.where(t < s0, peak, end)
         if w > 0:
