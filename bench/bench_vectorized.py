@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
 
     n = 10_000 if args.quick else 10_000_000
-    repeat = 2 if args.quick else 7
+    repeat = 2 if args.quick else 15
     torch_steps = 100 if args.quick else 100_000
     t = np.arange(n, dtype=np.float64)
     rows = []

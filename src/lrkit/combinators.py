@@ -262,6 +262,9 @@ class restarts(Schedule):
             local = tau if length == D else tau * D / length
             return (self.decay**i) * self.schedule._eval(local, m)
         if mult == 1:
+            if p == int(p) and p == D and self.limit is None and self.decay == 1.0:
+                # SGDR: the local step is t mod p, exact (fmod-based) as the scalar path's t − p·i
+                return self.schedule._eval(t % p, m)
             # floor division of floats is exact (fmod-based), as in the scalar path; with an
             # integral period the products i·p are exact too, so no rounding guard is needed
             i = t // p
