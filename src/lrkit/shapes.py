@@ -119,10 +119,14 @@ class cosine(Schedule):
 
     def _eval(self, t: Any, m: Any) -> Any:
         s = m.sin(_HALF_PI * _remaining(t, self.steps, m))
-        f = s * s
+        end, d = self.end, self.start - self.end
         if self.exponent != 1.0:
-            f = f**self.exponent
-        return _scaled(self.end, self.start - self.end, f)
+            return _scaled(end, d, (s * s) ** self.exponent)
+        # written as one expression so that NumPy reuses its temporaries (same values
+        # as _scaled(end, d, s * s))
+        if end == 0.0 and math.copysign(1.0, end) > 0 and math.copysign(1.0, d) > 0:
+            return s * s if d == 1.0 else d * (s * s)
+        return end + d * (s * s)
 
     def _inline(self) -> tuple[Any, float, float, float] | None:
         """(steps, end, start − end, tail) for combinators that inline this closure's
