@@ -70,7 +70,12 @@ class constant(Schedule):
 
 @register
 class linear(Schedule):
-    """value(t) = start + (end − start)·min(t, steps)/steps."""
+    """value(t) = start + (end − start)·min(t, steps)/steps.
+
+    Evaluated from the end of smaller magnitude, so that no cancellation occurs as
+    the value approaches it: end + (start − end)·r with r = (steps − min(t, steps))/steps
+    when |end| < |start| (a decay), else as written (a warmup).
+    """
 
     name = "linear"
 
@@ -80,18 +85,31 @@ class linear(Schedule):
 
     def _eval(self, t: Any, m: Any) -> Any:
         a, b = self.start, self.end
-        x = a + (b - a) * (m.minimum(t, self.steps) / self.steps)
+        if abs(b) < abs(a):
+            x = b + (a - b) * _remaining(t, self.steps, m)
+        else:
+            x = a + (b - a) * (m.minimum(t, self.steps) / self.steps)
         return m.where(t >= self.steps, b, _between(x, a, b, m))
 
     def _compile(self) -> Any:
         steps, a, b = self.steps, self.start, self.end
-        d, lo, hi = b - a, min(a, b), max(a, b)
+        lo, hi = min(a, b), max(a, b)
+        if abs(b) < abs(a):
+            d = a - b
 
-        def fn(t: Any) -> float:
-            if t >= steps:
-                return b
-            x = a + d * (t / steps)
-            return lo if lo > x else (hi if hi < x else x)
+            def fn(t: Any) -> float:
+                if t >= steps:
+                    return b
+                x = b + d * ((steps - t) / steps)
+                return lo if lo > x else (hi if hi < x else x)
+        else:
+            d = b - a
+
+            def fn(t: Any) -> float:
+                if t >= steps:
+                    return b
+                x = a + d * (t / steps)
+                return lo if lo > x else (hi if hi < x else x)
 
         return fn
 
@@ -401,14 +419,22 @@ class interpolate(Schedule):
         pts = self.points
         out: Any = m.full(t, pts[0][1])
         for (s0, v0), (s1, v1) in zip(pts, pts[1:]):
-            q = (m.minimum(m.maximum(t, s0), s1) - s0) / (s1 - s0)
-            if self.kind == "linear":
-                seg = _between(v0 + (v1 - v0) * q, v0, v1, m)
-            elif self.kind == "cosine":
-                c = m.sin(_HALF_PI * (1 - q))  # ½(1 + cos πq) = sin²(π/2·(1 − q))
-                seg = v1 + (v0 - v1) * (c * c)
-            else:
+            x = m.minimum(m.maximum(t, s0), s1)
+            q = (x - s0) / (s1 - s0)
+            if self.kind == "exponential":
                 seg = v0 * m.pow(v1 / v0, q)
+            elif abs(v1) < abs(v0):  # from the end of smaller magnitude, r = 1 − q directly
+                r = (s1 - x) / (s1 - s0)
+                if self.kind == "linear":
+                    seg = _between(v1 + (v0 - v1) * r, v0, v1, m)
+                else:
+                    c = m.sin(_HALF_PI * r)  # ½(1 + cos πq) = sin²(π/2·(1 − q))
+                    seg = v1 + (v0 - v1) * (c * c)
+            elif self.kind == "linear":
+                seg = _between(v0 + (v1 - v0) * q, v0, v1, m)
+            else:
+                c = m.sin(_HALF_PI * q)  # ½(1 − cos πq) = sin²(π/2·q)
+                seg = v0 + (v1 - v0) * (c * c)
             out = m.where(t >= s0, seg, out)
         return m.where(t >= pts[-1][0], pts[-1][1], out)
 
@@ -418,7 +444,8 @@ class interpolate(Schedule):
         pts = self.points
         xs = [p for p, _ in pts]
         first, last, n = pts[0][1], pts[-1][1], len(pts)
-        segs = [(s0, s1 - s0, v0, v1) for (s0, v0), (s1, v1) in zip(pts[:-1], pts[1:], strict=True)]
+        segs = [(s0, s1, s1 - s0, v0, v1)
+                for (s0, v0), (s1, v1) in zip(pts[:-1], pts[1:], strict=True)]
         kind, sin, pow_ = self.kind, math.sin, SCALAR.pow
         find = bisect.bisect_right
 
@@ -428,16 +455,23 @@ class interpolate(Schedule):
                 return first
             if k == n:
                 return last
-            s0, span, v0, v1 = segs[k - 1]
-            q = (t - s0) / span
-            if kind == "linear":
+            s0, s1, span, v0, v1 = segs[k - 1]
+            if kind == "exponential":
+                return v0 * pow_(v1 / v0, (t - s0) / span)
+            if abs(v1) < abs(v0):
+                r = (s1 - t) / span
+                if kind == "cosine":
+                    c = sin(_HALF_PI * r)
+                    return v1 + (v0 - v1) * (c * c)
+                x = v1 + (v0 - v1) * r
+            else:
+                q = (t - s0) / span
+                if kind == "cosine":
+                    c = sin(_HALF_PI * q)
+                    return v0 + (v1 - v0) * (c * c)
                 x = v0 + (v1 - v0) * q
-                lo, hi = (v0, v1) if v0 <= v1 else (v1, v0)
-                return lo if lo > x else (hi if hi < x else x)
-            if kind == "cosine":
-                c = sin(_HALF_PI * (1 - q))
-                return v1 + (v0 - v1) * (c * c)
-            return v0 * pow_(v1 / v0, q)
+            lo, hi = (v0, v1) if v0 <= v1 else (v1, v0)
+            return lo if lo > x else (hi if hi < x else x)
 
         return fn
 
@@ -508,7 +542,9 @@ class onecycle(Schedule):
     pct_start·steps − 1, peak→initial until 2·pct_start·steps − 2,
     initial→minimum until steps − 1.  Within a phase from s0 to s1,
     q = (t − s0)/(s1 − s0) and the value anneals from a to b by
-    ``cos``: b + (a − b)·½(1 + cos πq) or ``linear``: a + (b − a)·q.
+    ``cos``: b + (a − b)·½(1 + cos πq) or ``linear``: a + (b − a)·q
+    (evaluated from the end of smaller magnitude, with 1 − q = (s1 − t)/(s1 − s0),
+    so that a value near 0 is not the difference of two large ones).
     The minimum is held from step steps − 1 on.
     """
 
@@ -564,12 +600,23 @@ def _phases_eval(t: Any, m: Any, phases: list[tuple[float, float, float]], annea
     out: Any = None
     start = 0.0
     for end, a, b in phases:
-        q = (m.minimum(t, end) - start) / (end - start)
-        if anneal == "cos":
-            c = m.sin(_HALF_PI * (1 - q))  # ½(1 + cos πq)
-            val = b + (a - b) * (c * c)
+        # evaluated from the end of smaller magnitude (no cancellation as the value nears it),
+        # with q and r = 1 − q each computed directly
+        x = m.minimum(t, end)
+        if abs(b) < abs(a):
+            r = (end - x) / (end - start)
+            if anneal == "cos":
+                c = m.sin(_HALF_PI * r)  # ½(1 + cos πq)
+                val = b + (a - b) * (c * c)
+            else:
+                val = _between(b + (a - b) * r, a, b, m)
         else:
-            val = _between(a + (b - a) * q, a, b, m)
+            q = (x - start) / (end - start)
+            if anneal == "cos":
+                c = m.sin(_HALF_PI * q)  # ½(1 − cos πq)
+                val = a + (b - a) * (c * c)
+            else:
+                val = _between(a + (b - a) * q, a, b, m)
         out = val if out is None else m.where(t > start, val, out)
         start = end
     return out
@@ -590,12 +637,20 @@ def _phases_compile(phases: list[tuple[float, float, float]], anneal: str) -> An
 
     def fn(t: Any) -> float:
         start, end, span, a, b, lo, hi = segs[find(starts, t)]
-        q = ((end if end < t else t) - start) / span
-        if cos_anneal:
-            c = sin(_HALF_PI * (1 - q))
-            return b + (a - b) * (c * c)
-        x = a + (b - a) * q
-        return lo if lo > x else (hi if hi < x else x)
+        x = end if end < t else t
+        if abs(b) < abs(a):
+            r = (end - x) / span
+            if cos_anneal:
+                c = sin(_HALF_PI * r)
+                return b + (a - b) * (c * c)
+            y = b + (a - b) * r
+        else:
+            q = (x - start) / span
+            if cos_anneal:
+                c = sin(_HALF_PI * q)
+                return a + (b - a) * (c * c)
+            y = a + (b - a) * q
+        return lo if lo > y else (hi if hi < y else y)
 
     return fn
 
@@ -677,7 +732,8 @@ class wsd(Schedule):
     warmup f = q (``warmup_shape`` linear), ½(1 − cos πq) (cosine) or
     1 − √(1 − q) (1-sqrt); decay f = 1 − q (linear), ½(1 + cos πq) (cosine)
     or 1 − √q (1-sqrt); value = end + (peak − end)·f.  The warmup starts from
-    ``end``, as transformers' ``min_lr_ratio`` does.
+    ``end``, as transformers' ``min_lr_ratio`` does.  (1 − q is computed as the part
+    of the phase still to go, and 1 − √q as (1 − q)/(1 + √q): no cancellation.)
     """
 
     name = "wsd"
@@ -712,28 +768,31 @@ class wsd(Schedule):
         w, d, s0 = self.warmup, self.decay, self.decay_start
         peak, end = self.peak, self.end
         if w > 0:
-            # rise is only used where t < w; 1-sqrt needs q <= 1 everywhere (no sqrt of < 0)
-            q = m.minimum(t, w) / w if self.warmup_shape == "1-sqrt" else t / w
-            if self.warmup_shape == "linear":
-                fw = q
-            elif self.warmup_shape == "cosine":
-                sw = m.sin(_HALF_PI * q)  # ½(1 − cos πq)
-                fw = sw * sw
+            if self.warmup_shape == "1-sqrt":
+                x = m.minimum(t, w)
+                fw = (x / w) / (1 + m.sqrt((w - x) / w))  # 1 − √(1 − q), without cancellation
             else:
-                fw = 1 - m.sqrt(1 - q)
+                q = t / w  # rise is only used where t < w
+                if self.warmup_shape == "linear":
+                    fw = q
+                else:
+                    sw = m.sin(_HALF_PI * q)  # ½(1 − cos πq)
+                    fw = sw * sw
             rise = _scaled(end, peak - end, fw)
         if d > 0:
-            qd = (m.minimum(m.maximum(t, s0), s0 + d) - s0) / d
+            s1 = s0 + d
+            x = m.minimum(m.maximum(t, s0), s1)
+            r = (s1 - x) / d  # 1 − q: what is left of the decay, exactly 0 from s1 on
             if self.shape == "linear":
-                fd = 1 - qd
+                fd = r
             elif self.shape == "cosine":
-                cd = m.sin(_HALF_PI * (1 - qd))  # ½(1 + cos πq)
+                cd = m.sin(_HALF_PI * r)  # ½(1 + cos πq)
                 fd = cd * cd
             else:
-                fd = 1 - m.sqrt(qd)
+                fd = r / (1 + m.sqrt((x - s0) / d))  # 1 − √q, without cancellation
             fall = _scaled(end, peak - end, fd)
-            if (s0 + d) - s0 == d and (end != 0.0 or math.copysign(1.0, end) > 0):
-                # qd is exactly 1 from s0 + d on, where fd = 0 and fall = end + (±0) = end
+            if end != 0.0 or math.copysign(1.0, end) > 0:
+                # from s1 on fd = 0, so fall = end + (±0) = end: no separate branch needed
                 out = m.where(t < s0, peak, fall)
             else:
                 out = m.where(t < s0, peak, m.where(t < s0 + d, fall, end))
@@ -759,17 +818,17 @@ class wsd(Schedule):
                 if ws == "cosine":
                     sw = sin(_HALF_PI * q)
                     return end + k * (sw * sw)
-                return end + k * (1 - sqrt(1 - q))
+                return end + k * (q / (1 + sqrt((w - t) / w)))
             if t < s0:
                 return peak
             if d > 0 and t < s1:
-                qd = (t - s0) / d
+                r = (s1 - t) / d
                 if ds == "linear":
-                    return end + k * (1 - qd)
+                    return end + k * r
                 if ds == "cosine":
-                    cd = sin(_HALF_PI * (1 - qd))
+                    cd = sin(_HALF_PI * r)
                     return end + k * (cd * cd)
-                return end + k * (1 - sqrt(qd))
+                return end + k * (r / (1 + sqrt((t - s0) / d)))
             return end
 
         return fn
