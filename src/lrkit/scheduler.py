@@ -451,6 +451,20 @@ class Scheduler:
         x = step * new / old
         return int(math.floor(x + 0.5)) if isinstance(step, int) else x
 
+    # pickling and copying: the compiled write slots are rebuilt, plateau states kept
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_slots", None)
+        state["_plateaus"] = [st.state_dict() for st in self._plateaus]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        saved = state.pop("_plateaus", [])
+        self.__dict__.update(state)
+        self._bind()
+        for st, sd in zip(self._plateaus, saved, strict=False):
+            st.load_state_dict(sd)
+
     def __repr__(self) -> str:
         s = self._tracks[0].schedules
         what = repr(s[0]) if all(x is s[0] for x in s) else "per-group schedules"

@@ -64,11 +64,16 @@ class _TorchMixin:
             self._hook.remove()
             self._hook = None
 
-    def step(self, epoch: Any = None) -> None:  # type: ignore[override]
-        if epoch is None and self._hook is not None:
+    def step(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        if not args and not kwargs and self._hook is not None:
             return  # advanced by the optimizer's step hook
         self._step_count += 1
-        super().step(epoch)  # type: ignore[misc]
+        super().step(*args, **kwargs)  # type: ignore[misc]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()  # type: ignore[misc]
+        state["_hook"] = None  # a hook belongs to one optimizer object; re-attach after loading
+        return state
 
     def get_lr(self) -> list[float]:
         """The learning rates at ``last_epoch`` (torch API)."""
