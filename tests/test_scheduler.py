@@ -321,6 +321,18 @@ def test_nested_composites_and_plateau_inside_sequential():
     assert got == pytest.approx([0.1, 0.4, 0.7, 1.0, 1.0, 0.5, 0.25])
 
 
+def test_plateau_inside_chained_scheduler():
+    opt = Opt(1.0)
+    exp = lrkit.ExponentialLR(opt, gamma=0.5)
+    s = lrkit.ChainedScheduler([exp, lrkit.ReduceLROnPlateau(opt, patience=0, factor=0.1)])
+    s.step()
+    s.report(1.0)
+    s.report(1.0)  # no progress: one reduction
+    assert lrs(opt) == pytest.approx([0.05])
+    s.step()
+    assert lrs(opt) == pytest.approx([0.025])
+
+
 def test_edge_arguments_do_the_right_thing():
     opt = Opt(1.0)
     s = lrkit.ConstantLR(opt, factor=0.5, total_iters=0)  # torch: 0.5 forever

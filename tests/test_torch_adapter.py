@@ -155,3 +155,21 @@ def test_base_lrs_and_get_lr_like_torch():
     s.step()
     s.step()
     assert s.get_last_lr() == [0.1, 0.1] == s.get_lr()
+
+
+def test_hook_on_a_wrapped_optimizer_counts_each_real_step_once():
+    accelerate = pytest.importorskip("accelerate")
+    model = torch.nn.Linear(2, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    acc = accelerate.Accelerator(cpu=True)
+    model, opt = acc.prepare(model, opt)
+    s = lt.OneCycleLR(opt, max_lr=0.1, total_steps=5, on_optimizer_step=True)
+    for _ in range(5):
+        acc.backward(model(torch.ones(1, 2)).sum())
+        opt.step()
+        opt.zero_grad()
+    assert s.last_epoch == 5
+    with pytest.raises(ValueError, match="Tried to step 6 times"):
+        opt.step()
+    with pytest.raises(TypeError, match="ReduceLROnPlateau"):
+        lt.ReduceLROnPlateau(opt, on_optimizer_step=True)

@@ -700,6 +700,8 @@ class ChainedScheduler(_Compat):
 
 def _child_base(c: Scheduler, g: int) -> float:
     """A child's reference lr for group g: its lr at step 0 without its own factor."""
+    if isinstance(c, ReduceLROnPlateau):
+        return c._composable_base(g)
     tr = next(t for t in c._tracks if t.param == "lr")
     if tr.relative:
         return tr.bases[g]
@@ -756,11 +758,13 @@ class ReduceLROnPlateau(_Compat):
                     self.cooldown, min_scale=self.min_lrs[i] / b, eps=self.eps / b)
         return constant(b) * p
 
+    def _composable_base(self, i: int) -> float:
+        g = self.optimizer.param_groups[i]
+        return _as_float(g.get("initial_lr", g["lr"]), "initial_lr")
+
     def _composable(self, i: int) -> Schedule:
         """Group i's lr inside a composite: relative to the group's initial lr."""
-        g = self.optimizer.param_groups[i]
-        b = _as_float(g.get("initial_lr", g["lr"]), "initial_lr")
-        return self._schedule(b, i)
+        return self._schedule(self._composable_base(i), i)
 
     def _apply(self, t: int | float) -> None:
         if not self._driving:  # at construction (and load_state_dict) the lr is left alone

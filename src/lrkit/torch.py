@@ -41,7 +41,11 @@ class _TorchMixin:
             raise TypeError(f"on_optimizer_step must be True or False, got {on_optimizer_step!r}")
         self._hook = None
         if on_optimizer_step:
-            register = getattr(self.optimizer, "register_step_post_hook", None)
+            if isinstance(self, _TorchPlateau):
+                raise TypeError("on_optimizer_step=True does not apply to ReduceLROnPlateau: "
+                                "it steps on a metric")
+            target = _innermost(self.optimizer)
+            register = getattr(target, "register_step_post_hook", None)
             if register is None:
                 raise TypeError(
                     "on_optimizer_step=True needs a torch.optim.Optimizer (register_step_post_hook); "
@@ -50,9 +54,8 @@ class _TorchMixin:
             self._hook = register(self._on_optimizer_step)
 
     def _on_optimizer_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
-        t = self.last_epoch + 1
-        self.last_epoch = t
-        self._apply(t)
+        self._step_count += 1
+        super().step()  # type: ignore[misc]  # the class's own step (past _TorchMixin)
 
     @property
     def on_optimizer_step(self) -> bool:
@@ -99,6 +102,20 @@ class _TorchMixin:
     @property
     def _last_lr(self) -> list[float]:
         return self.get_last_lr()  # type: ignore[attr-defined]
+
+
+def _innermost(optimizer: Any) -> Any:
+    """The torch optimizer under wrappers that share its param_groups (Accelerate's
+    ``AcceleratedOptimizer.optimizer``, Lightning's ``LightningOptimizer._optimizer``):
+    its step hooks run on every real step, and not on a step a GradScaler skips."""
+    target = optimizer
+    for _ in range(8):
+        inner = getattr(target, "optimizer", None) or getattr(target, "_optimizer", None)
+        if inner is None or inner is target or not isinstance(inner, torch.optim.Optimizer) \
+                or inner.param_groups is not target.param_groups:
+            break
+        target = inner
+    return target
 
 
 class Scheduler(_TorchMixin, _core.Scheduler, LRScheduler):
