@@ -173,3 +173,19 @@ def test_hook_on_a_wrapped_optimizer_counts_each_real_step_once():
         opt.step()
     with pytest.raises(TypeError, match="ReduceLROnPlateau"):
         lt.ReduceLROnPlateau(opt, on_optimizer_step=True)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_no_host_sync_with_a_cuda_tensor_lr():
+    param = torch.nn.Parameter(torch.ones(8, device="cuda"))
+    opt = torch.optim.SGD([param], lr=torch.tensor(0.1, device="cuda"), momentum=0.9)
+    lr = opt.param_groups[0]["lr"]
+    s = lt.Scheduler(opt, lrkit.warmup(lrkit.cosine(90), 10))  # reads the base once, here
+    torch.cuda.set_sync_debug_mode("error")  # any host synchronisation now raises
+    try:
+        for _ in range(100):
+            s.step()
+    finally:
+        torch.cuda.set_sync_debug_mode(0)
+    assert opt.param_groups[0]["lr"] is lr
+    assert float(lr) == pytest.approx(0.1 * lrkit.warmup(lrkit.cosine(90), 10)(100))

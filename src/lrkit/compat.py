@@ -152,9 +152,6 @@ class _Compat(Scheduler):
             tracks.append(_Track(momentum[0], False, list(momentum[1]), [1.0] * n))
         self._setup(optimizer, tracks, last_epoch + 1)
 
-    def _lr_track(self) -> _Track:
-        return self._tracks[0]
-
     def load_state_dict(self, state_dict: Mapping[str, Any], on_change: str | None = None) -> None:
         """As :meth:`lrkit.Scheduler.load_state_dict`; also reads a state dict saved by
         torch's class of the same name (to move a running job to lrkit): its step, and
@@ -197,12 +194,6 @@ class _Compat(Scheduler):
     def base_lrs(self) -> list[float]:
         """torch's ``base_lrs``."""
         return list(self._base_lrs)
-
-    def _momentum_track(self) -> _Track | None:
-        for tr in self._tracks[1:]:
-            if tr.param in ("momentum", "betas[0]"):
-                return tr
-        return None
 
 
 _MISSING = object()

@@ -226,6 +226,8 @@ class Scheduler:
                 bound = bind(s, self._plateaus, memo)
                 fn = bound._fn or bound._build()
                 g = groups[i]
+                if track.key not in g:
+                    raise KeyError(f"param_groups[{i}] has no {track.key!r} to schedule")
                 cur = g[track.key]
                 if track.index is None:
                     kind = _TENSOR if _is_tensor(cur) else _PLAIN
