@@ -793,7 +793,6 @@ class ReduceLROnPlateau(_Compat):
                 cur.fill_(new)
             else:
                 group["lr"] = new
-            self._tracks[0].last[i] = new
             return True
         return False
 
