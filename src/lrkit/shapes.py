@@ -58,6 +58,9 @@ class constant(Schedule):
         value = self.value
         return lambda t: value
 
+    def _duration(self) -> Any:
+        return 0
+
 
 @register
 class linear(Schedule):
