@@ -55,7 +55,7 @@ def prepare(schedule: Schedule, steps: int | None = None) -> tuple[Schedule, int
     if not schedule.resolved:
         if steps is None:
             raise ValueError(f"{_short(schedule)} has durations given as fractions of the run "
-                             "('5%', 'rest'); give the run length with steps (--steps N)")
+                             "('5%', 'rest'); give the run length: --steps N (steps=N in Python)")
         schedule = schedule.resolve(steps)
     if steps is not None:
         return schedule, steps
@@ -63,11 +63,11 @@ def prepare(schedule: Schedule, steps: int | None = None) -> tuple[Schedule, int
     if d is None or d <= 0:
         what = "never settles" if d is None else "is constant"
         raise ValueError(f"{_short(schedule)} {what}, so it has no length of its own; "
-                         "give the number of steps to show with steps (--steps N)")
+                         "give the steps to show: --steps N (steps=N in Python)")
     stop = math.ceil(d)
     if stop > MAX_STEPS:
         raise ValueError(f"{_short(schedule)} lasts {stop} steps, more than the {MAX_STEPS} "
-                         "evaluated step by step; give a shorter range with steps (--steps N)")
+                         "evaluated step by step; give fewer: --steps N (steps=N in Python)")
     return schedule, stop
 
 
