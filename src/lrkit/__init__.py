@@ -15,6 +15,7 @@ from __future__ import annotations
 from .combinators import (
     clip, custom, join, noise, per_epoch, pingpong, register_custom, restarts, shift, warmup,
 )
+from .describe import Description, Seam, describe
 from .durations import Frac, frac
 from .schedule import REGISTRY, Product, Schedule
 from .shapes import (
@@ -30,5 +31,6 @@ __all__ = [
     "constant", "linear", "cosine", "polynomial", "exponential", "step", "multistep",
     "piecewise", "interpolate", "inverse_sqrt", "inverse_time", "onecycle", "cyclic", "wsd", "rex",
     "warmup", "join", "restarts", "clip", "shift", "per_epoch", "noise", "pingpong", "custom",
-    "register_custom", "parse", "from_config", "load", "loads", "__version__",
+    "register_custom", "parse", "from_config", "load", "loads", "describe", "Description", "Seam",
+    "__version__",
 ]

@@ -20,7 +20,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ._evaluate import Envelope, envelope
+from ._evaluate import envelope
 from .schedule import Schedule
 
 __all__ = ["Curve", "render", "nice_ticks", "MARKERS"]
