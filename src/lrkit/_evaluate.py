@@ -76,13 +76,14 @@ def _short(schedule: Schedule, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def chunks(schedule: Schedule, stop: int, size: int = CHUNK,
+def chunks(schedule: Schedule, stop: int, size: int | None = None,
            use_numpy: bool = True) -> Iterator[tuple[int, Sequence[float]]]:
     """``(first step, values)`` for consecutive chunks covering steps ``0..stop``.
 
     Values are a float64 NumPy array when NumPy is available (and
     ``use_numpy``), else a list of floats.
     """
+    size = size or CHUNK
     np = _numpy() if use_numpy else None
     fn = schedule._fn or schedule._build()
     vectorized = np is not None

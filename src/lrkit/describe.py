@@ -184,8 +184,9 @@ class _Scan:
         self.max_step = 0
         self.min_v = math.inf
         self.min_step = 0
-        self.tail: list[float] = []  # the last 2K + 1 values seen
+        self.tail: list[float] = []  # values from step max(0, next_diff - K) on
         self.tail_start = 0  # the step of tail[0]
+        self.next_diff = 0  # the first change not decided yet (between steps i and i + 1)
         self.seams: list[Seam] = []
         self.count = 0
 
@@ -202,31 +203,23 @@ class _Scan:
         if v_min < self.min_v:
             self.min_v, self.min_step = v_min, a + i_min
 
-        g0 = a - len(self.tail)  # the step of buf[0]
+        g0 = self.tail_start  # the step of buf[0]
+        n = len(self.tail) + len(vals) - 1  # changes in the buffer
+        # a change is decided once the K changes after it are known (or the run ends)
+        lo, hi = self.next_diff - g0, n if last else n - K
         if np is not None:
             buf = np.concatenate([np.asarray(self.tail, dtype=np.float64), vals])
-            found = _seams_numpy(np, buf, g0, last)
+            found = _seams_numpy(np, buf, g0, lo, hi) if hi > lo else []
         else:
             buf = self.tail + list(vals)
-            found = _seams_python(buf, g0, last)
+            found = _seams_python(buf, g0, lo, hi)
         for step in found:
             self.count += 1
             if len(self.seams) < MAX_SEAMS:
                 self.seams.append(Seam(step, float(buf[step - g0 - 1]), float(buf[step - g0])))
-        keep = 2 * K + 1
-        self.tail = [float(x) for x in buf[-keep:]]
-
-
-def _side_ranges(n_diffs: int, g0: int, last: bool) -> tuple[int, int]:
-    """The diff indices this buffer decides: [lo, hi).
-
-    Diff i (between buf[i] and buf[i + 1]) is decided here once all K diffs
-    after it are in the buffer (or the run ends), and was not decided by the
-    previous buffer (it is not among the first K diffs, unless the run starts here).
-    """
-    lo = 0 if g0 == 0 else K
-    hi = n_diffs if last else n_diffs - K
-    return lo, max(lo, hi)
+        self.next_diff = max(self.next_diff, g0 + hi)
+        self.tail_start = max(0, self.next_diff - K)
+        self.tail = [float(x) for x in buf[self.tail_start - g0:]]
 
 
 def _is_jump(d: float, left: Sequence[float], right: Sequence[float]) -> bool:
@@ -242,9 +235,9 @@ def _is_jump(d: float, left: Sequence[float], right: Sequence[float]) -> bool:
     return a > RATIO * base
 
 
-def _seams_python(buf: list[float], g0: int, last: bool) -> list[int]:
+def _seams_python(buf: list[float], g0: int, lo: int, hi: int) -> list[int]:
+    """Steps g0 + i + 1 for the changes i in lo..hi - 1 of ``buf`` that are jumps."""
     diffs = [abs(buf[i + 1] - buf[i]) for i in range(len(buf) - 1)]
-    lo, hi = _side_ranges(len(diffs), g0, last)
     out = []
     for i in range(lo, hi):
         d = diffs[i]
@@ -254,12 +247,10 @@ def _seams_python(buf: list[float], g0: int, last: bool) -> list[int]:
     return out
 
 
-def _seams_numpy(np: Any, buf: Any, g0: int, last: bool) -> list[int]:
+def _seams_numpy(np: Any, buf: Any, g0: int, lo: int, hi: int) -> list[int]:
+    """As :func:`_seams_python`, vectorised where K changes on both sides are in ``buf``."""
     diffs = np.abs(np.diff(buf))
     n = len(diffs)
-    lo, hi = _side_ranges(n, g0, last)
-    if hi <= lo:
-        return []
     # interior diffs (K on both sides) vectorised; the few near the ends of the run by _is_jump
     a, b = max(lo, K), min(hi, n - K)
     out: list[int] = []
