@@ -79,9 +79,11 @@ def render(curves: Sequence[Curve], *, width: int = 80, height: int = 20, log: b
         if hi_e == lo_e:
             hi_e += 1
         every = max(1, math.ceil((hi_e - lo_e) / max(2, height // 3)))
-        y_ticks = [10.0 ** e for e in range(lo_e, hi_e + 1, every)]
+        lo_e = hi_e - every * math.ceil((hi_e - lo_e) / every)  # a tick at both ends
+        powers = range(lo_e, hi_e + 1, every)
+        y_ticks = [10.0 ** e for e in powers]
         y_lo, y_hi = float(lo_e), float(hi_e)
-        y_labels = [_fmt_power(e) for e in range(lo_e, hi_e + 1, every)]
+        y_labels = [_fmt_power(e) for e in powers]
         to_axis = math.log10
     else:
         y_ticks, y_lo, y_hi = nice_ticks(min(ys), max(ys), max(2, height // 3))
