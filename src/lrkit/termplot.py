@@ -7,7 +7,7 @@ with one ASCII marker each (``*``, ``+``, ``o``, ...), so they stay apart;
 ``style="ascii"`` does that for one curve too (for terminals without a
 Braille font).
 
-Each curve is reduced to one bin of steps per column of dots
+Each curve is reduced to at least one bin of steps per column of dots
 (:func:`lrkit._evaluate.envelope`: the first, last, lowest and highest value
 in the bin).  A bin is drawn as a vertical line from lowest to highest, and
 consecutive bins are joined, so a jump between two steps shows however many
@@ -62,7 +62,7 @@ def render(curves: Sequence[Curve], *, width: int = 80, height: int = 20, log: b
     braille = style == "braille"
     sub_x, sub_y = (2, 4) if braille else (1, 1)
     x_max = max(c.stop for c in curves)
-    # a first look at the values, for their range (and the layout that depends on it)
+    # 2·width bins: at least one per column of dots, whatever the layout
     envs = [envelope(c.schedule, c.stop, 2 * width) for c in curves]
 
     # value range and ticks
@@ -114,10 +114,7 @@ def render(curves: Sequence[Curve], *, width: int = 80, height: int = 20, log: b
             bits[r][c] |= _DOTS[y % 4][x % 2] if braille else 1
             owner[r][c] = k
 
-    for k, curve in enumerate(curves):
-        # one bin per column of dots, in proportion to this curve's share of the step axis
-        bins = max(1, round(cols * curve.stop / x_max)) if x_max else 1
-        e = envs[k] if len(envs[k].x) <= bins else envelope(curve.schedule, curve.stop, bins)
+    for k, e in enumerate(envs):  # at least one bin per column of dots: no gaps, every extreme
         prev: tuple[int, int] | None = None
         for i in range(len(e.x)):
             x0, x1 = px(e.x[i]), px(e.x_end[i])
