@@ -265,3 +265,39 @@ def test_config_files_json_and_yaml(tmp_path):
                     ["500", repr(lrkit.cosine(1000)(500)), "0.5"]]
     r = run("plot", "@broken.yaml", cwd=tmp_path)
     assert r.returncode == 2 and "broken.yaml: malformed YAML at line" in r.stderr
+
+
+# -- the documentation's samples are real output -----------------------------------------------
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "sections" / "5-cli.md"
+
+
+def _doc_samples() -> list[tuple[str, str]]:
+    import re
+
+    if not DOCS.exists():
+        return []
+    blocks = re.findall(r"```text\n\$ (lrkit .*?)\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
+    return [(cmd, out) for cmd, out in blocks]
+
+
+@pytest.mark.parametrize("command, expected", _doc_samples())
+def test_doc_samples_match_the_command(command, expected):
+    import shlex
+
+    r = run(*shlex.split(command)[1:])
+    assert r.stdout + r.stderr == expected
+
+
+def test_doc_yaml_example(tmp_path):
+    pytest.importorskip("yaml")
+    import re
+
+    if not DOCS.exists():
+        pytest.skip("no docs section")
+    text = DOCS.read_text(encoding="utf-8")
+    yaml_block = re.search(r"```yaml\n(.*?)```", text, re.S).group(1)
+    (tmp_path / "schedules.yaml").write_text(yaml_block)
+    out = ok("describe", "@schedules.yaml", cwd=tmp_path)
+    assert out.startswith("baseline\n") and "\n\nshort_warmup\n" in out and "seams    none" in out
+    assert "![" in text and (DOCS.parents[1] / "warmup-cosine.png").stat().st_size < 100_000
