@@ -19,7 +19,7 @@ SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 def run(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     environ = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               "PYTHONIOENCODING": "utf-8", **(env or {})}
+               "PYTHONIOENCODING": "utf-8", "COLUMNS": "80", **(env or {})}
     environ.pop("NO_COLOR", None)
     return subprocess.run([sys.executable, "-m", "lrkit", *args], capture_output=True, text=True,
                           encoding="utf-8", cwd=cwd, env=environ, timeout=120)
