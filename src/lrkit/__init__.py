@@ -24,6 +24,7 @@ from .combinators import (
     shift,
     warmup,
 )
+from .describe import Description, Seam, describe
 from .durations import Frac, frac
 from .schedule import REGISTRY, Product, Schedule
 from .shapes import (
@@ -52,5 +53,6 @@ __all__ = [
     "constant", "linear", "cosine", "polynomial", "exponential", "step", "multistep",
     "piecewise", "interpolate", "inverse_sqrt", "inverse_time", "onecycle", "cyclic", "wsd", "rex",
     "warmup", "join", "restarts", "clip", "shift", "per_epoch", "noise", "pingpong", "custom",
-    "register_custom", "parse", "from_config", "load", "loads", "__version__",
+    "register_custom", "parse", "from_config", "load", "loads", "describe", "Description", "Seam",
+    "__version__",
 ]
