@@ -88,7 +88,8 @@ def test_numbers_and_str():
         assert piece in text
     d2 = describe(lrkit.join([lrkit.constant(1.0), lrkit.constant(0.1)], [100]), steps=300, name="bad")
     assert str(d2).splitlines()[0] == "bad"
-    assert "step 100: 1 -> 0.1" in str(d2) and "never settles" in str(d2)
+    assert "step 100: 1 -> 0.1" in str(d2) and "holds its final value from step 100" in str(d2)
+    assert "never settles" in str(describe(lrkit.exponential(0.99), steps=50))
     assert str(Seam(5, 2.0, 1.0)) == "step 5: 2 -> 1  (x0.5)"
 
 
