@@ -16,6 +16,7 @@ from .combinators import (
     clip, custom, join, noise, per_epoch, pingpong, register_custom, restarts, shift, warmup,
 )
 from .durations import Frac, frac
+from .finder import RangeTestResult, lr_range_test
 from .schedule import REGISTRY, Product, Schedule
 from .shapes import (
     constant, cosine, cyclic, exponential, interpolate, inverse_sqrt, inverse_time, linear,
@@ -31,4 +32,5 @@ __all__ = [
     "piecewise", "interpolate", "inverse_sqrt", "inverse_time", "onecycle", "cyclic", "wsd", "rex",
     "warmup", "join", "restarts", "clip", "shift", "per_epoch", "noise", "pingpong", "custom",
     "register_custom", "parse", "from_config", "load", "loads", "__version__",
+    "lr_range_test", "RangeTestResult",
 ]
