@@ -207,7 +207,8 @@ def test_suggestion_rules_on_a_known_curve():
     ys = [0.2 + 0.8 / (1 + math.exp(4 * (x + 3))) + (0.5 * (x + 1.5) ** 2 if x > -1.5 else 0.0)
           for x in xs]
     s = suggest(lrs, ys)
-    # steepest: the largest central-difference fall, at the inflection point x = −3
+    # steepest: the largest central-difference fall (±h = 51 // 16 = 3 points), at the
+    # inflection point x = −3, where the antisymmetric sigmoid falls fastest for any h
     assert s["steepest"] == pytest.approx(1e-3, rel=1e-9)
     b = min(range(51), key=ys.__getitem__)
     assert s["min/10"] == lrs[b] / 10
@@ -234,6 +235,10 @@ def test_suggest_validates():
         suggest([1e-3, 1e-2], [1.0])
     with pytest.raises(ValueError, match="lrs must be finite and > 0"):
         suggest([0.0, 1e-2], [1.0, 0.5])
+    with pytest.raises(ValueError, match="strictly increasing"):
+        suggest([1e-2, 1e-2], [1.0, 0.5])
+    with pytest.raises(ValueError, match="smoothed must be finite"):
+        suggest([1e-3, 1e-2], [1.0, math.nan])
     with pytest.raises(ValueError, match="skip_start"):
         suggest([1e-3, 1e-2, 1e-1], [1.0, 0.5, 0.2], skip_start=-1)
     assert suggest([], []) == dict.fromkeys(RULES)

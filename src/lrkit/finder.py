@@ -116,12 +116,13 @@ class RangeTestResult:
             if lr is None:
                 continue
             color, marker = styles.get(rule, ("k", "x"))
-            star = " (suggestion)" if rule == recommended else ""
-            ax.axvline(lr, color=color, lw=0.8, ls="--")
+            top = rule == recommended  # drawn larger and on top: suggestions may coincide
+            ax.axvline(lr, color=color, lw=1.2 if top else 0.8, ls="--")
             ax.plot([lr], [_interp_log(self.lrs, self.smoothed, lr)], marker=marker, color=color,
-                    ms=7, ls="none", label=f"{rule}: {lr:.3g}{star}")
+                    ms=10 if top else 7, mec="k" if top else color, zorder=4 if top else 3, ls="none",
+                    label=f"{rule}: {lr:.3g}{' (suggestion)' if top else ''}")
         ax.set_xscale("log")
-        lo, hi = _y_range(self.smoothed)
+        lo, hi = _y_range(self.smoothed, self.losses if raw else [])
         if hi > lo:
             ax.set_ylim(lo, hi)
         ax.set_xlabel("learning rate")
@@ -221,11 +222,12 @@ def suggest(lrs: Sequence[float], smoothed: Sequence[float], *, skip_start: int 
 
     With x_i = log10(lrs[i]) and y_i = smoothed[i] (n points):
 
-    * ``"steepest"``: the lr where y falls fastest against log lr: argmin of the
-      slope g_i (central differences (y_(i+1) − y_(i−1))/(x_(i+1) − x_(i−1))), over
-      i in [skip_start, n − skip_end) and never the two end points; defaults
-      skip_start = n // 10, skip_end = n // 20.  None if fewer than 3 points or no
-      slope is negative.
+    * ``"steepest"``: the lr where y falls fastest against log lr: the argmin of the
+      slope g_i = (y_(i+h) − y_(i−h)) / (x_(i+h) − x_(i−h)) with h = max(1, n // 16)
+      (a window of about ±1/16 of the sweep, ±0.5 decade by default: one-point
+      differences of the young, still noisy moving average are mostly noise), over
+      h <= i < n − h and i in [skip_start, n − skip_end); defaults skip_start = n // 10,
+      skip_end = n // 20.  None if no such slope is negative.
     * ``"valley"``: the stretch where the loss comes down from its plateau into its
       valley.  b = the first index of the lowest y; plateau = the median of
       y_0 … y_b (the flat start dominates it, and unlike a maximum its noise does
@@ -249,20 +251,22 @@ def suggest(lrs: Sequence[float], smoothed: Sequence[float], *, skip_start: int 
         return out
     if any(x <= 0 or not math.isfinite(x) for x in lrs):
         raise ValueError("lrs must be finite and > 0")
+    if any(b <= a for a, b in zip(lrs, lrs[1:], strict=False)):
+        raise ValueError("lrs must be strictly increasing")
+    if not all(math.isfinite(y) for y in ys):
+        raise ValueError("smoothed must be finite")
     skip_start = n // 10 if skip_start is None else v.integer("skip_start", skip_start, low=0)
     skip_end = n // 20 if skip_end is None else v.integer("skip_end", skip_end, low=0)
 
     out["min/10"] = lrs[min(range(n), key=ys.__getitem__)] / 10.0
 
     xs = [math.log10(x) for x in lrs]
-    lo, hi = max(1, skip_start), min(n - 1, n - skip_end)
+    h = max(1, n // 16)
     best_i, best_g = None, 0.0
-    for i in range(lo, hi):
-        dx = xs[i + 1] - xs[i - 1]
-        if dx > 0:
-            g = (ys[i + 1] - ys[i - 1]) / dx
-            if g < best_g:
-                best_i, best_g = i, g
+    for i in range(max(h, skip_start), min(n - h, n - skip_end)):
+        g = (ys[i + h] - ys[i - h]) / (xs[i + h] - xs[i - h])
+        if g < best_g:
+            best_i, best_g = i, g
     if best_i is not None:
         out["steepest"] = lrs[best_i]
 
@@ -311,8 +315,9 @@ def _interp_log(xs: list[float], ys: list[float], x: float) -> float:
     return ys[j - 1] + (ys[j] - ys[j - 1]) * q
 
 
-def _y_range(ys: list[float]) -> tuple[float, float]:
-    low = min(ys)
+def _y_range(ys: list[float], raw: list[float]) -> tuple[float, float]:
+    """From a little below the lowest loss to a little above the start (moderate divergence)."""
+    low = min(ys + raw)
     first = ys[0]
     span = max(first - low, abs(low) * 0.05, 1e-12)
     high = min(max(ys), first + 0.5 * span)
