@@ -114,14 +114,14 @@ def find_lr(
             else:
                 group["lr"] = lr
         optimizer.zero_grad(set_to_none=True)
-        total = torch.zeros((), dtype=torch.float64, device=device)
+        total = torch.zeros((), dtype=torch.float32, device=device)  # (MPS has no float64)
         for _ in range(accumulate):
             with autocast():
                 loss = compute_loss(next(source))
             if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
                 raise TypeError("the loss must be a one-element tensor, got "
                                 f"{type(loss).__name__} {getattr(loss, 'shape', '')}")
-            total += loss.detach().double().reshape(())
+            total += loss.detach().float().reshape(())
             scaled = loss / accumulate
             (scaler.scale(scaled) if scaler is not None else scaled).backward()
         if scaler is not None:
