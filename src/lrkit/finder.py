@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import bisect
 import math
-import statistics
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -271,12 +270,18 @@ def suggest(lrs: Sequence[float], smoothed: Sequence[float], *, skip_start: int 
         out["steepest"] = lrs[best_i]
 
     b = min(range(n), key=ys.__getitem__)
-    plateau = statistics.median(ys[: b + 1])
+    plateau = _median(ys[: b + 1])
     if plateau > ys[b]:
         level = ys[b] + VALLEY_TOP * (plateau - ys[b])
         a = max(i for i in range(b) if ys[i] >= level)
         out["valley"] = lrs[a + math.floor((b - a) * VALLEY_FRACTION)]
     return out
+
+
+def _median(xs: list[float]) -> float:
+    s = sorted(xs)
+    k = len(s) // 2
+    return s[k] if len(s) % 2 else (s[k - 1] + s[k]) / 2
 
 
 def _as_float(loss: Any) -> float:
