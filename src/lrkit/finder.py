@@ -3,7 +3,8 @@
 :func:`lr_range_test` raises the learning rate step by step, from ``start`` to
 ``end``, calling the user's ``train_step(lr) -> loss`` once per lr, and watches
 the loss.  The lr sweep is an lrkit schedule
-(``interpolate([(0, start), (steps - 1, end)], kind=mode)``), so step ``i``
+(``interpolate([(0, start), (steps - 1, end)], kind="exponential" or "linear")``),
+so step ``i``
 trains at
 
 * ``mode="exp"``:    lr_i = start·(end/start)^(i/(steps − 1))   (evenly spaced in log lr)
@@ -35,7 +36,7 @@ from .shapes import interpolate
 
 __all__ = ["lr_range_test", "RangeTestResult", "suggest", "RULES"]
 
-#: the suggestion rules, in the order in which :func:`suggest` falls back to them
+#: the suggestion rules, in the order :func:`lr_range_test` tries them for ``suggestion``
 RULES = ("valley", "steepest", "min/10")
 
 #: where the valley rule picks its point along the descending stretch (0 = its top, 1 = its bottom)
