@@ -4,8 +4,7 @@
 ``end``, calling the user's ``train_step(lr) -> loss`` once per lr, and watches
 the loss.  The lr sweep is an lrkit schedule
 (``interpolate([(0, start), (steps - 1, end)], kind="exponential" or "linear")``),
-so step ``i``
-trains at
+so step ``i`` trains at
 
 * ``mode="exp"``:    lr_i = start·(end/start)^(i/(steps − 1))   (evenly spaced in log lr)
 * ``mode="linear"``: lr_i = start + (end − start)·i/(steps − 1)
