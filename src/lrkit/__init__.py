@@ -26,6 +26,7 @@ from .combinators import (
 )
 from .describe import Description, Seam, describe
 from .durations import Frac, frac
+from .finder import RangeTestResult, lr_range_test
 from .schedule import REGISTRY, Product, Schedule
 from .shapes import (
     constant,
@@ -54,5 +55,5 @@ __all__ = [
     "piecewise", "interpolate", "inverse_sqrt", "inverse_time", "onecycle", "cyclic", "wsd", "rex",
     "warmup", "join", "restarts", "clip", "shift", "per_epoch", "noise", "pingpong", "custom",
     "register_custom", "parse", "from_config", "load", "loads", "describe", "Description", "Seam",
-    "__version__",
+    "lr_range_test", "RangeTestResult", "__version__",
 ]
