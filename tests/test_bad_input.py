@@ -128,7 +128,7 @@ ATTACKS = [
     "cosine(*[10])",
     "cosine(**{'steps': 10})",
     "os.system('ls')",
-    "cosine(10) + cosine(10)",
+    "cosine(10) - cosine(10)",
     "cosine(10) ** 2",
     "cosine(1e999)",
     "cosine(10, start=1e999)",

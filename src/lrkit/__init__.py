@@ -27,7 +27,7 @@ from .combinators import (
 from .describe import Description, Seam, describe
 from .durations import Frac, frac
 from .finder import RangeTestResult, lr_range_test
-from .schedule import REGISTRY, Product, Schedule
+from .schedule import REGISTRY, Product, Schedule, Sum
 from .shapes import (
     constant,
     cosine,
@@ -50,7 +50,7 @@ from .spec import from_config, load, loads, parse
 __version__ = "0.1.0"
 
 __all__ = [
-    "Schedule", "Product", "REGISTRY", "Frac", "frac",
+    "Schedule", "Product", "Sum", "REGISTRY", "Frac", "frac",
     "constant", "linear", "cosine", "polynomial", "exponential", "step", "multistep",
     "piecewise", "interpolate", "inverse_sqrt", "inverse_time", "onecycle", "cyclic", "wsd", "rex",
     "warmup", "join", "restarts", "clip", "shift", "per_epoch", "noise", "pingpong", "custom",
