@@ -91,11 +91,21 @@ def _vectorized(fn):
     return np.array([float(fn(keras.ops.convert_to_tensor(i, dtype="int32"))) for i in range(N)])
 
 
-def assert_parity(peer, s, n=N, *, rtol=1e-5, atol=1e-6):
+def assert_parity(peer, s, n=N, *, rtol=1e-5, atol=1e-6, left_limit=False):
     """lrkit ``s`` (float64, the adapter, and the keras.ops path) == Keras's ``peer`` at
-    steps 0..n-1; float32 tolerance |a − b| <= rtol·|b| + atol·peak."""
+    steps 0..n-1; float32 tolerance |a − b| <= rtol·|b| + atol·peak.
+
+    ``left_limit``: at a jump, Keras's float32 arithmetic may land on the wrong side
+    (compiled by XLA, CosineDecayRestarts computes step/first_decay_steps as
+    step·(1/first_decay_steps), so at step 55 with first_decay_steps=55 it returns the
+    end of cycle 0 instead of the start of cycle 1); there, Keras's value is accepted when
+    it equals lrkit's value just before the step, s(t − 1e-3).
+    """
     ref = _vectorized(peer)[:n]
     peak = max(float(np.abs(ref).max()), 1e-30)
+    if left_limit:
+        before = np.array([s(max(i - 1e-3, 0.0)) for i in range(n)])
+        at_jump = np.abs(before - ref) <= rtol * np.abs(ref) + atol * peak
     adapter = lrkit.keras.LearningRateSchedule(s)
     candidates = {
         "lrkit": np.array(lrkit.Schedule.values(s, n)),  # (piecewise.values shadows .values)
@@ -105,6 +115,8 @@ def assert_parity(peer, s, n=N, *, rtol=1e-5, atol=1e-6):
     assert np.asarray(adapter(_steps())).dtype == np.float32
     for what, got in candidates.items():
         bad = np.abs(got - ref) > rtol * np.abs(ref) + atol * peak
+        if left_limit:
+            bad &= ~at_jump
         where = np.flatnonzero(bad)[:5]
         assert not bad.any(), f"{what} {s!r} differs from Keras at {where}: {got[where]} vs {ref[where]}"
 
@@ -148,8 +160,9 @@ def test_inverse_time_decay(seed):
     assert_parity(KS.InverseTimeDecay(**kw), to_lrkit_inverse_time_decay(**kw))
 
 
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("seed", [*SEEDS, 46])  # 46: a restart step Keras rounds down
 def test_cosine_decay_restarts(seed):
+    """(alpha with m_mul != 1 has no exact lrkit spelling: see to_lrkit_cosine_decay_restarts.)"""
     r = rng_for(seed, "sgdr")
     kw = dict(initial_learning_rate=float(r.uniform(0.01, 2)),
               first_decay_steps=int(r.integers(5, 60)),
@@ -158,7 +171,8 @@ def test_cosine_decay_restarts(seed):
         kw["m_mul"] = float(r.uniform(0.3, 1.0))
     else:
         kw["alpha"] = float(r.uniform(0, 0.5))
-    assert_parity(KS.CosineDecayRestarts(**kw), to_lrkit_cosine_decay_restarts(**kw))
+    assert_parity(KS.CosineDecayRestarts(**kw), to_lrkit_cosine_decay_restarts(**kw),
+                  left_limit=True)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -421,3 +435,63 @@ def test_import_lrkit_does_not_import_keras():
             "if m in sys.modules]; print(bad); assert not bad")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+TORCH_BACKEND_SCRIPT = r"""
+import os, sys, tempfile, warnings
+os.environ["KERAS_BACKEND"] = "torch"
+import numpy as np, torch, keras, lrkit, lrkit.keras
+assert keras.backend.backend() == "torch"
+KS = keras.optimizers.schedules
+pairs = [
+    (KS.CosineDecay(0.01, 60, alpha=0.1, warmup_target=0.5, warmup_steps=20),
+     lrkit.warmup(lrkit.cosine(60, start=0.5, end=0.05), 20, start=0.01)),
+    (KS.PiecewiseConstantDecay([10, 40], [1.0, 0.5, 0.1]),
+     lrkit.piecewise([11, 41], [1.0, 0.5, 0.1])),
+    (KS.CosineDecayRestarts(1.0, 10, t_mul=2.0, m_mul=0.5),
+     lrkit.restarts(lrkit.cosine(10), 10, mult=2, decay=0.5)),
+    (KS.InverseTimeDecay(0.5, 7, 0.3, staircase=True),
+     lrkit.inverse_time(0.3, every=7, start=0.5, staircase=True)),
+]
+for peer, s in pairs:
+    ours = lrkit.keras.LearningRateSchedule(s)
+    for i in range(0, 120, 3):
+        step = torch.tensor(i, dtype=torch.int64)
+        a, b = float(peer(step)), ours(step)
+        assert b.dtype == torch.float32, b.dtype
+        assert abs(a - float(b)) <= 1e-5 * abs(a) + 1e-6, (s, i, a, float(b))
+        assert abs(float(b) - s(i)) <= 1e-6 * abs(s(i)) + 1e-9, (s, i)
+
+s = lrkit.linear(10, start=1.0, end=0.5)
+model = keras.Sequential([keras.Input((1,)),
+                          keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")])
+model.compile(optimizer=keras.optimizers.SGD(learning_rate=lrkit.keras.LearningRateSchedule(s)),
+              loss="mae")
+x = np.ones((4, 1), "float32"); y = np.full((4, 1), 1000.0, "float32")
+cb = lrkit.keras.ReduceLROnPlateau(monitor="loss", mode="max", factor=0.5, patience=1)
+model.fit(x, y, batch_size=2, epochs=6, verbose=0, callbacks=[cb])
+per_step = [1.0] * 6 + [0.5] * 4 + [0.25] * 2
+expected = sum(s(i) * per_step[i] for i in range(12))
+w = float(model.layers[0].kernel.numpy().ravel()[0])
+assert abs(w - expected) < 1e-5, (w, expected)
+path = os.path.join(tempfile.mkdtemp(), "m.keras")
+model.save(path)
+with warnings.catch_warnings():
+    warnings.simplefilter("error")
+    loaded = keras.models.load_model(path)
+opt = loaded.optimizer
+assert int(opt.iterations.numpy()) == 12 and opt._learning_rate.scale == 0.25
+assert abs(float(opt.learning_rate) - s(12) * 0.25) < 1e-7
+print("ok")
+"""
+
+
+@pytest.mark.slow
+def test_torch_backend_in_a_subprocess():
+    """The same adapter under KERAS_BACKEND=torch: parity, a plateau fit, save and load."""
+    pytest.importorskip("torch")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(Path(lrkit.__file__).parents[1]), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", TORCH_BACKEND_SCRIPT], capture_output=True,
+                         text=True, env=env, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-3000:]
