@@ -350,6 +350,24 @@ def test_fit_save_load_restores_schedule_and_iterations(tmp_path):
     assert lrkit.parse(text) == s.resolve(40)
 
 
+def test_gradient_accumulation_counts_updates():
+    """Keras calls the schedule with its micro-step counter; the adapter divides it."""
+    s = lrkit.linear(10, start=1.0, end=0.0)
+    lr = lrkit.keras.LearningRateSchedule(s, gradient_accumulation_steps=2)
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr, gradient_accumulation_steps=2),
+                  loss="mse")
+    x = np.ones((8, 1), "float32")
+    model.fit(x, x, batch_size=1, epochs=1, verbose=0)  # 8 micro-batches = 4 updates
+    opt = model.optimizer
+    assert int(opt._iterations.numpy()) == 8 and int(opt.iterations) == 4
+    assert float(opt.learning_rate) == pytest.approx(s(4))
+    back = KS.deserialize(json.loads(json.dumps(KS.serialize(lr))))
+    assert back.gradient_accumulation_steps == 2 and back.schedule == s
+    with pytest.raises(ValueError, match="gradient_accumulation_steps"):
+        lrkit.keras.LearningRateSchedule(s, gradient_accumulation_steps=0)
+
+
 # -- the plateau callback -------------------------------------------------------------------
 @pytest.mark.parametrize("seed", range(12))
 def test_plateau_rule_matches_torch(seed):

@@ -80,10 +80,14 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
     ``total_steps`` (optimizer updates: ``epochs * steps_per_epoch``).  ``scale``
     (default 1) is the factor a :class:`ReduceLROnPlateau` callback lowers; it is
     saved with the model.
+
+    Steps are optimizer updates.  A Keras optimizer with ``gradient_accumulation_steps=k``
+    calls its schedule with its micro-step counter; pass the same
+    ``gradient_accumulation_steps=k`` here and the schedule sees ``step // k`` (updates).
     """
 
     def __init__(self, schedule: Any, *, total_steps: int | None = None,
-                 scale: float = 1.0) -> None:
+                 scale: float = 1.0, gradient_accumulation_steps: int = 1) -> None:
         super().__init__()
         s = _as_schedule(schedule)
         if not s.resolved:
@@ -93,12 +97,18 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
                     "'rest'); pass total_steps= (epochs * steps_per_epoch) to resolve it"
                 )
             s = s.resolve(total_steps)
+        k = gradient_accumulation_steps
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+            raise ValueError(f"gradient_accumulation_steps must be an integer >= 1, got {k!r}")
         self.schedule = s
         self.scale = _check_scale(scale)
+        self.gradient_accumulation_steps = int(k)
 
     def __call__(self, step: Any) -> Any:
         ops = keras.ops
         t = ops.convert_to_tensor(step)
+        if self.gradient_accumulation_steps > 1:
+            t = ops.floor_divide(t, self.gradient_accumulation_steps)
         if keras.backend.backend() in _NATIVE_BACKENDS:
             value = self.schedule(t)
         else:
@@ -111,15 +121,20 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
         config: dict[str, Any] = {"schedule": self.schedule.to_config()}
         if self.scale != 1.0:
             config["scale"] = self.scale
+        if self.gradient_accumulation_steps != 1:
+            config["gradient_accumulation_steps"] = self.gradient_accumulation_steps
         return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> LearningRateSchedule:
-        return cls(config["schedule"], scale=config.get("scale", 1.0))
+        return cls(config["schedule"], scale=config.get("scale", 1.0),
+                   gradient_accumulation_steps=config.get("gradient_accumulation_steps", 1))
 
     def __repr__(self) -> str:
-        scale = f", scale={self.scale!r}" if self.scale != 1.0 else ""
-        return f"lrkit.keras.LearningRateSchedule({self.schedule!r}{scale})"
+        extra = f", scale={self.scale!r}" if self.scale != 1.0 else ""
+        if self.gradient_accumulation_steps != 1:
+            extra += f", gradient_accumulation_steps={self.gradient_accumulation_steps}"
+        return f"lrkit.keras.LearningRateSchedule({self.schedule!r}{extra})"
 
 
 def _check_scale(scale: Any) -> float:
