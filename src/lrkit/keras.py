@@ -31,7 +31,15 @@ import numbers
 import warnings
 from typing import Any
 
-import keras
+try:
+    import keras
+except ModuleNotFoundError as e:  # Keras is there but its configured backend is not
+    if e.name in (None, "keras"):
+        raise
+    raise ImportError(
+        f"importing keras failed: {e}. Keras 3 imports its backend on import; choose an "
+        "installed one, e.g. KERAS_BACKEND=jax or KERAS_BACKEND=torch"
+    ) from e
 
 from ._ops import _ArrayOps
 from .schedule import Schedule
@@ -248,7 +256,8 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         self._schedule()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        logs = logs or {}
+        if logs is None:
+            logs = {}
         current = logs.get(self.monitor)
         if current is None:
             warnings.warn(
@@ -267,8 +276,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             if self.verbose:
                 print(f"\nEpoch {epoch + 1}: lrkit.keras.ReduceLROnPlateau lowering the "
                       f"learning-rate scale to {new:.6g}.")
-        if logs is not None:
-            logs["lr_scale"] = schedule.scale
+        logs["lr_scale"] = schedule.scale  # in the History, CSVLogger, TensorBoard...
 
     # -- resume ------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
