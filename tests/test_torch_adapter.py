@@ -189,3 +189,16 @@ def test_no_host_sync_with_a_cuda_tensor_lr():
         torch.cuda.set_sync_debug_mode(0)
     assert opt.param_groups[0]["lr"] is lr
     assert float(lr) == pytest.approx(0.1 * lrkit.warmup(lrkit.cosine(90), 10)(100))
+
+
+def test_step_count_like_torch():
+    for mod in (torch.optim.lr_scheduler, lt):
+        opt = sgd()
+        s = mod.OneCycleLR(opt, max_lr=0.1, total_steps=10)
+        assert s._step_count == 1
+        for _ in range(3):
+            s.step()
+        assert s._step_count == 4
+    s2 = lt.OneCycleLR(sgd(), max_lr=0.1, total_steps=10)
+    s2.load_state_dict(s.state_dict())
+    assert s2._step_count == 4

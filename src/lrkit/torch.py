@@ -34,7 +34,7 @@ class _TorchMixin:
     """What every lrkit.torch scheduler adds to its torch-free twin."""
 
     _hook: Any = None
-    _step_count: int = 1  # read by torch's step-order checks; lrkit has none
+    _step_count: int = 1  # step() calls, as torch counts them (Accelerate reads it for OneCycleLR)
 
     def _attach(self, on_optimizer_step: bool) -> None:
         if not isinstance(on_optimizer_step, bool):
@@ -54,7 +54,8 @@ class _TorchMixin:
             self._hook = register(self._on_optimizer_step)
 
     def _on_optimizer_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
-        super().step()  # type: ignore[misc]  # the class's own step
+        self._step_count += 1
+        super().step()  # type: ignore[misc]  # the class's own step (next after _TorchMixin)
 
     @property
     def on_optimizer_step(self) -> bool:
@@ -70,7 +71,13 @@ class _TorchMixin:
         """As the class's own ``step``; without arguments a no-op when ``on_optimizer_step``."""
         if not args and not kwargs and self._hook is not None:
             return  # advanced by the optimizer's step hook
+        self._step_count += 1
         super().step(*args, **kwargs)  # type: ignore[misc]
+
+    def load_state_dict(self, state_dict: Any, on_change: str | None = None) -> None:
+        super().load_state_dict(state_dict, on_change)  # type: ignore[misc]
+        # torch counts step() calls, the construction's included; Accelerate reads it
+        self._step_count = int(self.last_epoch) + 1  # type: ignore[attr-defined]
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()  # type: ignore[misc]
@@ -128,6 +135,7 @@ class _FastStep(_TorchMixin):
             t = self.last_epoch + 1
         else:
             t = self._check_epoch(epoch)  # type: ignore[attr-defined]
+        self._step_count += 1
         self.last_epoch = t
         self._apply(t)  # type: ignore[attr-defined]
 
