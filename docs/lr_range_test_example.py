@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 import lrkit  # noqa: E402
-from lrkit._torch_finder import find_lr  # noqa: E402  (lrkit.torch.find_lr once merged)
+from lrkit.torch import find_lr  # noqa: E402
 
 torch.manual_seed(0)
 F = torch.nn.functional

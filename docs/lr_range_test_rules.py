@@ -16,7 +16,7 @@ import statistics
 
 import torch
 
-from lrkit._torch_finder import find_lr  # lrkit.torch.find_lr once merged
+from lrkit.torch import find_lr
 
 torch.set_num_threads(1)
 F = torch.nn.functional

@@ -403,3 +403,9 @@ def test_silent_when_not_a_terminal(capsys):
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
 
+
+
+def test_find_lr_is_exported_by_lrkit_torch():
+    import lrkit.torch
+
+    assert lrkit.torch.find_lr is find_lr
