@@ -16,7 +16,9 @@ from .combinators import (
     clip, custom, join, noise, per_epoch, pingpong, register_custom, restarts, shift, warmup,
 )
 from .durations import Frac, frac
+from .plateau import plateau
 from .schedule import REGISTRY, Product, Schedule
+from .scheduler import Scheduler
 from .shapes import (
     constant, cosine, cyclic, exponential, interpolate, inverse_sqrt, inverse_time, linear,
     multistep, onecycle, piecewise, polynomial, rex, step, wsd,
@@ -31,4 +33,5 @@ __all__ = [
     "piecewise", "interpolate", "inverse_sqrt", "inverse_time", "onecycle", "cyclic", "wsd", "rex",
     "warmup", "join", "restarts", "clip", "shift", "per_epoch", "noise", "pingpong", "custom",
     "register_custom", "parse", "from_config", "load", "loads", "__version__",
+    "Scheduler", "plateau",
 ]

@@ -1,0 +1,537 @@
+"""Scheduler: write schedule values into any optimizer's ``param_groups``.
+
+Works with every object whose ``param_groups`` is a list of dicts (PyTorch
+optimizers, hand-written ones).  It holds one piece of state, the step::
+
+    value(group, t) = base(group) · schedule(t)    (relative=True)
+    value(group, t) = schedule(t)                  (relative=False)
+
+``base`` is the group's value when the Scheduler is built (for ``lr`` torch's
+``group["initial_lr"]`` when present, which it also sets, like torch).
+Step 0 is applied at construction; ``step()`` advances one step, ``step(t)``
+jumps to step t.  ``state_dict()`` is plain JSON (the step, the bases, the
+schedules' configs, plateau states), ``load_state_dict()`` validates it and
+never silently changes the schedule of a run: see :meth:`Scheduler.load_state_dict`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .plateau import BoundPlateau, PlateauState, bind
+from .schedule import Schedule
+
+__all__ = ["Scheduler", "STATE_VERSION", "ON_CHANGE"]
+
+#: version of the ``state_dict`` format
+STATE_VERSION = 1
+#: the policies of ``on_change``
+ON_CHANGE = ("error", "continue", "rescale")
+
+_MAX = sys.float_info.max
+_BELOW_ONE = math.nextafter(1.0, 0.0)
+#: (low, high) allowed for a parameter's values (closed bounds)
+_RANGES: dict[str, tuple[float, float]] = {
+    "lr": (0.0, _MAX),
+    "initial_lr": (0.0, _MAX),
+    "momentum": (0.0, 1.0),
+    "dampening": (0.0, 1.0),
+    "weight_decay": (0.0, _MAX),
+    "betas": (0.0, _BELOW_ONE),
+    "alpha": (0.0, 1.0),
+    "rho": (0.0, 1.0),
+    "eps": (0.0, _MAX),
+    "lr_decay": (0.0, _MAX),
+}
+_PARAM_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?$")
+
+# kinds of slot: how a value is written into a group
+_PLAIN, _TENSOR, _ITEM, _ITEM_TENSOR = 0, 1, 2, 3
+
+
+def parse_param(param: Any) -> tuple[str, int | None]:
+    """``"lr"`` -> ("lr", None); ``"betas[0]"`` -> ("betas", 0)."""
+    if not isinstance(param, str):
+        raise TypeError(f"param must be a string such as 'lr', 'momentum' or 'betas[0]', got {param!r}")
+    m = _PARAM_RE.match(param)
+    if not m:
+        raise ValueError(f"param must be a name or name[index] such as 'betas[0]', got {param!r}")
+    return m.group(1), None if m.group(2) is None else int(m.group(2))
+
+
+def _is_tensor(x: Any) -> bool:
+    return hasattr(x, "fill_") and hasattr(x, "dim")
+
+
+def _as_float(x: Any, what: str) -> float:
+    if _is_tensor(x):
+        x = x.item()  # once, at construction
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{what} must be a number, got {type(x).__name__} ({x!r})")
+    return float(x)
+
+
+def _as_schedule(s: Any, where: str, total_steps: int | None) -> Schedule:
+    if isinstance(s, str):
+        from .spec import parse
+
+        s = parse(s)
+    elif isinstance(s, Mapping):
+        from .spec import from_config
+
+        s = from_config(dict(s))
+    if not isinstance(s, Schedule):
+        raise TypeError(f"{where} must be an lrkit Schedule (or its text/config), not {type(s).__name__}")
+    if not s.resolved:
+        if total_steps is None:
+            raise ValueError(
+                f"{where} {s!r} has durations given as fractions of the run; pass "
+                "total_steps=... to the Scheduler (or call .resolve(total_steps))"
+            )
+        s = s.resolve(total_steps)
+    return s
+
+
+class _Track:
+    """One scheduled parameter: per-group schedules, bases, compiled slots."""
+
+    __slots__ = ("param", "key", "index", "relative", "low", "high", "schedules", "bases", "last")
+
+    def __init__(self, param: str, relative: bool, schedules: list[Schedule | None],
+                 bases: list[float]) -> None:
+        self.param = param
+        self.key, self.index = parse_param(param)
+        self.relative = relative
+        self.low, self.high = _RANGES.get(self.key, (-_MAX, _MAX))
+        self.schedules = schedules
+        self.bases = bases
+        self.last: list[float | None] = [None] * len(schedules)
+
+
+class Scheduler:
+    """Drive ``optimizer.param_groups[*][param]`` from a schedule (see the module docstring).
+
+    Args:
+        optimizer: any object with ``param_groups``, a list of dicts.
+        schedule: a Schedule (or its text form / config dict) for every group; a
+            list with one per group (``None`` leaves a group alone); or a dict
+            keyed by group index or by a group's ``"name"``.
+        param: the hyperparameter: ``"lr"``, ``"momentum"``, ``"weight_decay"``,
+            ``"betas[0]"``...  Values outside its range (lr >= 0, momentum in
+            [0, 1], betas in [0, 1), ...) raise ``ValueError`` when written.
+        relative: value = base × schedule(t) (base: the group's value now) or,
+            when False, value = schedule(t).
+        total_steps: resolves schedules whose durations are fractions of the run.
+        on_change: what ``load_state_dict`` does when the saved schedule differs:
+            ``"error"`` (default), ``"continue"`` or ``"rescale"``.
+    """
+
+    def __init__(self, optimizer: Any, schedule: Any, *, param: str = "lr", relative: bool = True,
+                 total_steps: int | None = None, on_change: str = "error") -> None:
+        groups = self._check_optimizer(optimizer)
+        if not isinstance(relative, bool):
+            raise TypeError(f"relative must be True or False, got {relative!r}")
+        key, index = parse_param(param)
+        per_group = self._per_group(groups, schedule, total_steps)
+        bases = [1.0] * len(groups)
+        if relative:
+            for i, (g, s) in enumerate(zip(groups, per_group, strict=False)):
+                if s is None:
+                    continue
+                if key not in g:
+                    raise KeyError(f"param_groups[{i}] has no {key!r} to schedule")
+                init = "initial_" + param
+                if init not in g:
+                    cur = g[key] if index is None else g[key][index]
+                    g[init] = cur.clone() if _is_tensor(cur) else cur
+                bases[i] = _as_float(g[init], f"param_groups[{i}][{init!r}]")
+        self._setup(optimizer, [_Track(param, relative, per_group, bases)], 0, on_change)
+
+    # -- construction ---------------------------------------------------------
+    @staticmethod
+    def _check_optimizer(optimizer: Any) -> list[dict[str, Any]]:
+        groups = getattr(optimizer, "param_groups", None)
+        if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+            raise TypeError(
+                f"optimizer must have param_groups, a list of dicts; {type(optimizer).__name__} has "
+                f"{type(groups).__name__ if groups is not None else 'none'}"
+            )
+        if not groups:
+            raise ValueError("optimizer.param_groups is empty")
+        return groups
+
+    @staticmethod
+    def _per_group(groups: list[dict[str, Any]], schedule: Any,
+                   total_steps: int | None) -> list[Schedule | None]:
+        n = len(groups)
+        if isinstance(schedule, Mapping) and "type" not in schedule:
+            names = {g.get("name"): i for i, g in enumerate(groups) if g.get("name") is not None}
+            out: list[Schedule | None] = [None] * n
+            for k, s in schedule.items():
+                if isinstance(k, bool):
+                    raise TypeError(f"schedule keys must be group indices or names, got {k!r}")
+                if isinstance(k, numbers.Integral):
+                    if not 0 <= int(k) < n:
+                        raise ValueError(f"schedule key {k} is not a group index (0..{n - 1})")
+                    i = int(k)
+                elif isinstance(k, str):
+                    if k not in names:
+                        raise ValueError(f"schedule key {k!r} names no param group (names: {sorted(names)})")
+                    i = names[k]
+                else:
+                    raise TypeError(f"schedule keys must be group indices or names, got {k!r}")
+                if out[i] is not None:
+                    raise ValueError(f"param group {i} is given two schedules")
+                out[i] = None if s is None else _as_schedule(s, f"schedule[{k!r}]", total_steps)
+            return out
+        if isinstance(schedule, Sequence) and not isinstance(schedule, (str, bytes, Schedule)):
+            if len(schedule) != n:
+                raise ValueError(f"schedule has {len(schedule)} entries for {n} param groups")
+            return [None if s is None else _as_schedule(s, f"schedule[{i}]", total_steps)
+                    for i, s in enumerate(schedule)]
+        one = _as_schedule(schedule, "schedule", total_steps)
+        return [one] * n
+
+    def _setup(self, optimizer: Any, tracks: list[_Track], start: int | float,
+               on_change: str = "error") -> None:
+        if on_change not in ON_CHANGE:
+            raise ValueError(f"on_change must be one of {', '.join(map(repr, ON_CHANGE))}; got {on_change!r}")
+        self.optimizer = optimizer
+        self.on_change = on_change
+        self._tracks = tracks
+        self._plateaus: list[PlateauState] = []
+        self._bind()
+        self.last_epoch = start
+        self._apply(start)
+
+    def _bind(self) -> None:
+        """Bind plateau nodes to live states and compile the write slots."""
+        groups = self.optimizer.param_groups
+        self._plateaus = []
+        memo: dict[int, Schedule] = {}
+        slots = []
+        for track in self._tracks:
+            for i, s in enumerate(track.schedules):
+                if s is None:
+                    continue
+                bound = bind(s, self._plateaus, memo)
+                fn = bound._fn or bound._build()
+                g = groups[i]
+                cur = g[track.key]
+                if track.index is None:
+                    kind = _TENSOR if _is_tensor(cur) else _PLAIN
+                else:
+                    if not isinstance(cur, (list, tuple)) or len(cur) <= track.index:
+                        raise ValueError(f"param_groups[{i}][{track.key!r}] has no index {track.index}")
+                    kind = _ITEM_TENSOR if _is_tensor(cur[track.index]) else _ITEM
+                slots.append((g, track.key, track.index, fn, track.bases[i], kind, track.last, i,
+                              track.low, track.high, track))
+        self._slots = slots
+
+    # -- stepping -------------------------------------------------------------
+    def _apply(self, t: int | float) -> None:
+        for g, key, index, fn, base, kind, last, i, low, high, track in self._slots:
+            v = base * fn(t)
+            if not low <= v <= high:
+                self._out_of_range(track, i, t, v)
+            if kind == _PLAIN:
+                g[key] = v
+            elif kind == _TENSOR:
+                g[key].fill_(v)
+            elif kind == _ITEM:
+                seq = g[key]
+                g[key] = (*seq[:index], v, *seq[index + 1:]) if isinstance(seq, tuple) \
+                    else [*seq[:index], v, *seq[index + 1:]]
+            else:
+                g[key][index].fill_(v)
+            last[i] = v
+
+    def _out_of_range(self, track: _Track, i: int, t: Any, v: float) -> None:
+        low, high = track.low, track.high
+        if high == _BELOW_ONE:
+            rng = f"[{low:g}, 1)"
+        elif high == _MAX:
+            rng = f">= {low:g}" if low > -_MAX else "finite"
+        else:
+            rng = f"[{low:g}, {high:g}]"
+        raise ValueError(
+            f"the schedule of param_groups[{i}][{track.param!r}] gives {v!r} at step {t}, "
+            f"outside the allowed range ({rng}): {track.schedules[i]!r}"
+        )
+
+    @staticmethod
+    def _check_epoch(epoch: Any) -> int | float:
+        if isinstance(epoch, bool) or not isinstance(epoch, numbers.Real):
+            raise TypeError(f"epoch must be an int or a float >= 0, got {epoch!r}")
+        if isinstance(epoch, numbers.Integral):
+            e: int | float = int(epoch)
+        else:
+            e = float(epoch)
+            if e.is_integer():
+                e = int(e)
+        if not e >= 0 or e == math.inf:
+            raise ValueError(f"epoch must be a finite number >= 0, got {epoch!r}")
+        return e
+
+    def step(self, epoch: int | float | None = None) -> None:
+        """Advance one step, or jump to ``epoch`` (any step, forward or back)."""
+        t = self.last_epoch + 1 if epoch is None else self._check_epoch(epoch)
+        self.last_epoch = t
+        self._apply(t)
+
+    def report(self, metric: Any) -> bool:
+        """Feed a metric to every plateau node; True when a scale was reduced.
+
+        The new values are written at once (for the next optimizer step).
+        """
+        if not self._plateaus:
+            raise ValueError("report() needs a plateau(...) factor in the schedule")
+        try:
+            value = float(metric)
+        except (TypeError, ValueError):
+            raise TypeError(f"metric must be a number, got {type(metric).__name__}") from None
+        reduced = False
+        for st in self._plateaus:
+            reduced = st.report(value) or reduced
+        self._apply(self.last_epoch)
+        return reduced
+
+    # -- reading --------------------------------------------------------------
+    def get_last_lr(self) -> list[float]:
+        """The values last written, one per group (the first track: ``param``).
+
+        A group left alone reports its current value."""
+        track = self._tracks[0]
+        groups = self.optimizer.param_groups
+        out = []
+        for i, x in enumerate(track.last):
+            if x is None:
+                cur = groups[i][track.key]
+                x = _as_float(cur if track.index is None else cur[track.index], "value")
+            out.append(x)
+        return out
+
+    def get_last_values(self, param: str | None = None) -> list[float | None]:
+        """The values last written for ``param`` (default: the first track)."""
+        for track in self._tracks:
+            if param is None or track.param == param:
+                return list(track.last)
+        raise KeyError(f"this scheduler does not schedule {param!r}")
+
+    @property
+    def schedules(self) -> list[Schedule | None]:
+        """The schedule of each group (first track)."""
+        return list(self._tracks[0].schedules)
+
+    @property
+    def plateaus(self) -> list[PlateauState]:
+        return list(self._plateaus)
+
+    def _run_length(self) -> float | None:
+        ds = []
+        for track in self._tracks:
+            for s in track.schedules:
+                if s is not None:
+                    d = s.duration
+                    if d is None:
+                        return None
+                    ds.append(d)
+        return max(ds) if ds else None
+
+    # -- state ----------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """A JSON-able dict: format, version, class, step, per-track bases and schedules."""
+        tracks = []
+        for track in self._tracks:
+            tracks.append({
+                "param": track.param,
+                "relative": track.relative,
+                "bases": list(track.bases) if track.relative else None,
+                "schedules": [None if s is None else _schedule_state(s) for s in track.schedules],
+            })
+        return {
+            "format": "lrkit.Scheduler",
+            "version": STATE_VERSION,
+            "class": type(self).__name__,
+            "last_epoch": self.last_epoch,
+            "tracks": tracks,
+            "plateaus": [st.state_dict() for st in self._plateaus],
+        }
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], on_change: str | None = None) -> None:
+        """Restore the step (and plateau states) of a saved run.
+
+        The saved state must come from the same kind of run: same parameters
+        and number of groups.  When its schedules (or bases) differ from this
+        scheduler's, ``on_change`` (default: the one given at construction)
+        decides: ``"error"`` raises a ValueError that shows both; ``"continue"``
+        keeps the step and uses this scheduler's schedules; ``"rescale"`` keeps
+        the fraction of the run done: step × new duration / old duration.
+        """
+        policy = self.on_change if on_change is None else on_change
+        if policy not in ON_CHANGE:
+            raise ValueError(f"on_change must be one of {', '.join(map(repr, ON_CHANGE))}; got {policy!r}")
+        sd = _check_state(state_dict)
+        if len(sd["tracks"]) != len(self._tracks):
+            raise ValueError(
+                f"state_dict schedules {len(sd['tracks'])} parameter(s), this scheduler {len(self._tracks)}"
+            )
+        changes: list[str] = []
+        old_durations: list[Any] = []
+        for k, (saved, track) in enumerate(zip(sd["tracks"], self._tracks, strict=False)):
+            if saved["param"] != track.param or saved["relative"] != track.relative:
+                raise ValueError(
+                    f"state_dict track {k} schedules {saved['param']!r} (relative={saved['relative']}), "
+                    f"this scheduler {track.param!r} (relative={track.relative})"
+                )
+            if len(saved["schedules"]) != len(track.schedules):
+                raise ValueError(
+                    f"state_dict has {len(saved['schedules'])} param groups, the optimizer "
+                    f"{len(track.schedules)}"
+                )
+            for i, (ss, s) in enumerate(zip(saved["schedules"], track.schedules, strict=False)):
+                now = None if s is None else _schedule_state(s)
+                if not _same_schedule(ss, now):
+                    changes.append(
+                        f"param_groups[{i}][{track.param!r}]:\n  saved: {_text(ss)}\n  now:   {_text(now)}"
+                    )
+                old_durations.append(_saved_duration(ss))
+            if track.relative and saved["bases"] is not None:
+                for i, (b_old, b_now) in enumerate(zip(saved["bases"], track.bases, strict=False)):
+                    if track.schedules[i] is not None and float(b_old) != b_now:
+                        changes.append(
+                            f"param_groups[{i}] base {track.param}: saved {b_old!r}, now {b_now!r}"
+                        )
+        step = sd["last_epoch"]
+        if changes:
+            if policy == "error":
+                raise ValueError(
+                    "the schedule differs from the one saved in the state_dict:\n"
+                    + "\n".join(changes)
+                    + "\nBuild the scheduler with the saved schedule, or pass on_change='continue' "
+                    "(keep the step) or on_change='rescale' (keep the fraction of the run done)."
+                )
+            if policy == "rescale":
+                step = self._rescaled(step, old_durations)
+        else:
+            # identical schedules: restore the exact saved bases
+            for saved, track in zip(sd["tracks"], self._tracks, strict=False):
+                if track.relative and saved["bases"] is not None:
+                    track.bases = [float(b) for b in saved["bases"]]
+        self._bind()
+        if len(sd["plateaus"]) == len(self._plateaus):
+            for j, (st, saved) in enumerate(zip(self._plateaus, sd["plateaus"], strict=False)):
+                st.load_state_dict(saved, f"state_dict['plateaus'][{j}]")
+        elif not changes:
+            raise ValueError(
+                f"state_dict holds {len(sd['plateaus'])} plateau states, the schedule has "
+                f"{len(self._plateaus)} plateau nodes"
+            )
+        self.last_epoch = step
+        self._apply(step)
+
+    def _rescaled(self, step: int | float, old_durations: list[Any]) -> int | float:
+        if any(d is None for d in old_durations) or not old_durations:
+            raise ValueError("on_change='rescale' needs the saved schedules to have a finite duration")
+        old = max(old_durations)
+        new = self._run_length()
+        if new is None:
+            raise ValueError("on_change='rescale' needs the new schedules to have a finite duration")
+        if old <= 0:
+            return step
+        x = step * new / old
+        return int(math.floor(x + 0.5)) if isinstance(step, int) else x
+
+    def __repr__(self) -> str:
+        s = self._tracks[0].schedules
+        what = repr(s[0]) if all(x is s[0] for x in s) else "per-group schedules"
+        return f"<{type(self).__name__} {self._tracks[0].param} at step {self.last_epoch}: {what}>"
+
+
+def _schedule_state(s: Schedule) -> dict[str, Any]:
+    try:
+        config: Any = s.to_config()
+    except TypeError:
+        config = None  # custom callables cannot be saved
+    return {"config": config, "text": repr(s)}
+
+
+def _same_schedule(saved: Any, now: Any) -> bool:
+    if saved is None or now is None:
+        return saved is None and now is None
+    if saved["config"] is not None and now["config"] is not None:
+        return _canonical(saved["config"]) == _canonical(now["config"])
+    return saved["text"] == now["text"]
+
+
+def _canonical(cfg: Any) -> Any:
+    """Configs compared after a JSON round trip (tuples vs lists, int vs float keys)."""
+    import json
+
+    return json.loads(json.dumps(cfg))
+
+
+def _text(state: Any) -> str:
+    return "(not scheduled)" if state is None else state["text"]
+
+
+def _saved_duration(state: Any) -> Any:
+    if state is None or state["config"] is None:
+        return None
+    from .spec import from_config
+
+    try:
+        return from_config(state["config"]).duration
+    except (TypeError, ValueError):
+        return None
+
+
+def _check_state(sd: Any) -> dict[str, Any]:
+    if not isinstance(sd, Mapping):
+        raise TypeError(f"state_dict must be a dict, got {type(sd).__name__}")
+    if sd.get("format") != "lrkit.Scheduler":
+        raise ValueError(
+            "state_dict is not an lrkit Scheduler state (no format='lrkit.Scheduler'); "
+            f"keys: {sorted(map(str, sd))[:8]}"
+        )
+    version = sd.get("version")
+    if version != STATE_VERSION:
+        raise ValueError(
+            f"state_dict version {version!r} is not supported (this lrkit reads {STATE_VERSION})"
+        )
+    for k in ("last_epoch", "tracks", "plateaus"):
+        if k not in sd:
+            raise ValueError(f"state_dict lacks {k!r}")
+    step = sd["last_epoch"]
+    if isinstance(step, bool) or not isinstance(step, numbers.Real) or not step >= 0 or step == math.inf:
+        raise ValueError(f"state_dict['last_epoch'] must be a number >= 0, got {step!r}")
+    tracks = sd["tracks"]
+    if not isinstance(tracks, list) or not tracks:
+        raise ValueError("state_dict['tracks'] must be a non-empty list")
+    for k, tr in enumerate(tracks):
+        if not isinstance(tr, Mapping) or not {"param", "relative", "bases", "schedules"} <= set(tr):
+            raise ValueError(f"state_dict['tracks'][{k}] must hold param, relative, bases, schedules")
+        if not isinstance(tr["schedules"], list):
+            raise ValueError(f"state_dict['tracks'][{k}]['schedules'] must be a list")
+        for i, s in enumerate(tr["schedules"]):
+            if s is not None and (not isinstance(s, Mapping) or "config" not in s or "text" not in s):
+                raise ValueError(f"state_dict['tracks'][{k}]['schedules'][{i}] must hold config and text")
+        if tr["bases"] is not None:
+            if not isinstance(tr["bases"], list) or len(tr["bases"]) != len(tr["schedules"]):
+                raise ValueError(f"state_dict['tracks'][{k}]['bases'] must be a list, one per group")
+            for i, b in enumerate(tr["bases"]):
+                if isinstance(b, bool) or not isinstance(b, numbers.Real) or not math.isfinite(b):
+                    raise ValueError(f"state_dict['tracks'][{k}]['bases'][{i}] must be a finite number")
+    if not isinstance(sd["plateaus"], list):
+        raise ValueError("state_dict['plateaus'] must be a list")
+    out = dict(sd)
+    out["last_epoch"] = int(step) if float(step).is_integer() else float(step)
+    return out
+
+
+assert BoundPlateau  # re-exported for adapters
