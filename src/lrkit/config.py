@@ -330,3 +330,27 @@ class _JsonLines:
         if found is None:
             return None
         return self.text.count("\n", 0, found) + 1
+
+
+def _driver_args(schedule: Any, total_steps: Any) -> tuple[Schedule, dict[str, Any]]:
+    """(concrete schedule, Scheduler options) for an adapter that learns the run length late.
+
+    ``total_steps`` is a function returning the number of optimizer steps; it is
+    called only when the schedule needs it (fractions of the run, ``total: auto``)
+    or to check a config's explicit ``total`` against the trainer.
+    """
+    if isinstance(schedule, ScheduleConfig):
+        options = {"param": schedule.param, "relative": schedule.relative}
+        if schedule.schedule.resolved and schedule.total is None:
+            return schedule.schedule, options
+        return schedule.build(total_steps()), options
+    if isinstance(schedule, dict) and "schedule" in schedule and "type" not in schedule:
+        return _driver_args(from_dict(schedule), total_steps)
+    if isinstance(schedule, str):
+        schedule = from_config(schedule)
+    elif isinstance(schedule, dict):
+        schedule = from_config(schedule)
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be an lrkit Schedule, its text or config, or a ScheduleConfig; "
+                        f"got {type(schedule).__name__}")
+    return (schedule if schedule.resolved else schedule.resolve(total_steps())), {}
