@@ -30,6 +30,11 @@ the multipliers, for t < w the ramp t/W unless said otherwise, are:
 * ``reduce_lr_on_plateau`` and ``greedy`` depend on a metric, not on the step: see
   :func:`lrkit.plateau`.
 
+To train with any lrkit schedule, hand the Trainer an :class:`lrkit.torch.Scheduler`
+(``Trainer(..., optimizers=(optimizer, scheduler))``), or, to have fractions of
+the run (``'5%'``, ``'rest'``, a config's ``total: auto``) resolved with the
+Trainer's own ``max_steps``, mix :class:`ScheduleTrainerMixin` into the Trainer.
+
 Where transformers' own formula rounds differently from lrkit's (the cosine is
 evaluated here as sin², which has no cancellation near its end), values agree
 to within a few units of 1e-16 of the peak multiplier; the test suite checks
@@ -46,7 +51,7 @@ from .combinators import join, pingpong, restarts, shift, warmup
 from .schedule import Schedule
 from .shapes import constant, cosine, inverse_sqrt, linear, polynomial, wsd
 
-__all__ = ["from_transformers", "TRANSFORMERS_SCHEDULES"]
+__all__ = ["from_transformers", "TRANSFORMERS_SCHEDULES", "ScheduleTrainerMixin"]
 
 #: the ``transformers.SchedulerType`` names that ``from_transformers`` converts
 TRANSFORMERS_SCHEDULES = (
@@ -289,3 +294,42 @@ def _wsd(w: int, num_training_steps: Any, *, num_decay_steps: Any = None, num_st
     pieces += [_wave(D, c, r), constant(r)]
     bounds.append(w + S + D)
     return join(pieces, bounds)
+
+
+class ScheduleTrainerMixin:
+    """Mix into ``transformers.Trainer`` to drive it with an lrkit schedule::
+
+        class Trainer(lrkit.hf.ScheduleTrainerMixin, transformers.Trainer):
+            pass
+
+        trainer = Trainer(model=..., args=..., train_dataset=...,
+                          lr_schedule="warmup(cosine('rest', end=0.1), '5%')")
+
+    ``lr_schedule`` is a Schedule, its text or config, or a
+    :class:`lrkit.config.ScheduleConfig`; fractions of the run are resolved with
+    the ``num_training_steps`` the Trainer computes (``max_steps``: optimizer
+    updates, after gradient accumulation).  The Trainer steps the scheduler once
+    per optimizer update, saves its (JSON-able) state in each checkpoint and
+    restores it on ``train(resume_from_checkpoint=...)``.  ``scheduler_kwargs`` go
+    to :class:`lrkit.torch.Scheduler`.  Without ``lr_schedule`` the Trainer
+    behaves as usual.  (This class does not import transformers.)
+    """
+
+    def __init__(self, *args: Any, lr_schedule: Any = None,
+                 scheduler_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        self.lr_schedule = lr_schedule
+        self.lr_scheduler_kwargs = dict(scheduler_kwargs or {})
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+
+    def create_scheduler(self, num_training_steps: int, optimizer: Any = None) -> Any:
+        if getattr(self, "lr_scheduler", None) is None and self.lr_schedule is not None:
+            from .config import _driver_args
+            from .torch import Scheduler
+
+            schedule, options = _driver_args(self.lr_schedule, lambda: int(num_training_steps))
+            options.update(self.lr_scheduler_kwargs)
+            self.lr_scheduler = Scheduler(optimizer if optimizer is not None else self.optimizer,
+                                          schedule, **options)
+            self._created_lr_scheduler = True  # rebuilt (with the new max_steps) by a later train()
+            return self.lr_scheduler
+        return super().create_scheduler(num_training_steps, optimizer)  # type: ignore[misc]
