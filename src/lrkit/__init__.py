@@ -13,15 +13,54 @@
 from __future__ import annotations
 
 from .combinators import (
-    clip, custom, join, noise, per_epoch, pingpong, register_custom, restarts, shift, warmup,
+    clip,
+    custom,
+    join,
+    noise,
+    per_epoch,
+    pingpong,
+    register_custom,
+    restarts,
+    shift,
+    warmup,
+)
+from .compat import (
+    ChainedScheduler,
+    ConstantLR,
+    CosineAnnealingLR,
+    CosineAnnealingWarmRestarts,
+    CyclicLR,
+    ExponentialLR,
+    LambdaLR,
+    LinearLR,
+    MultiplicativeLR,
+    MultiStepLR,
+    OneCycleLR,
+    PolynomialLR,
+    ReduceLROnPlateau,
+    SequentialLR,
+    StepLR,
 )
 from .durations import Frac, frac
 from .plateau import plateau
 from .schedule import REGISTRY, Product, Schedule
 from .scheduler import Scheduler
 from .shapes import (
-    constant, cosine, cyclic, exponential, interpolate, inverse_sqrt, inverse_time, linear,
-    multistep, onecycle, piecewise, polynomial, rex, step, wsd,
+    constant,
+    cosine,
+    cyclic,
+    exponential,
+    interpolate,
+    inverse_sqrt,
+    inverse_time,
+    linear,
+    multistep,
+    onecycle,
+    piecewise,
+    polynomial,
+    rex,
+    step,
+    wsd,
 )
 from .spec import from_config, load, loads, parse
 
@@ -34,4 +73,7 @@ __all__ = [
     "warmup", "join", "restarts", "clip", "shift", "per_epoch", "noise", "pingpong", "custom",
     "register_custom", "parse", "from_config", "load", "loads", "__version__",
     "Scheduler", "plateau",
+    "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
+    "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "CyclicLR",
+    "OneCycleLR", "SequentialLR", "ChainedScheduler", "ReduceLROnPlateau",
 ]

@@ -14,7 +14,11 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported at run time: `import lrkit` stays fast
+if TYPE_CHECKING:
+    from typing import Any
+
 
 __all__ = ["SCALAR", "ScalarOps", "namespace_for", "prepare_steps"]
 

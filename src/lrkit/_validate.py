@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
 
 from .durations import Frac, Rest, as_duration
+
+TYPE_CHECKING = False  # typing is not imported at run time: `import lrkit` stays fast
+if TYPE_CHECKING:
+    from typing import Any
+
 
 
 def real(name: str, value: Any, *, low: float | None = None, high: float | None = None,

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Sequence
-from typing import Any
 
 from . import _validate as v
 from ._ops import SCALAR
 from .durations import Rest
-from .schedule import REGISTRY, Schedule, register
+from .schedule import Schedule, register
+
+TYPE_CHECKING = False  # typing is not imported at run time: `import lrkit` stays fast
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any
+
 
 __all__ = ["warmup", "join", "restarts", "clip", "shift", "per_epoch", "noise", "pingpong",
            "custom", "register_custom"]
@@ -113,12 +117,12 @@ class join(Schedule):
     name = "join"
 
     def __init__(self, schedules: Sequence[Schedule], boundaries: Sequence[Any]) -> None:
-        if isinstance(schedules, Schedule) or not isinstance(schedules, Sequence):
+        if isinstance(schedules, Schedule) or not isinstance(schedules, (list, tuple)):
             raise TypeError("schedules must be a list of schedules")
         pieces = [_schedule(f"schedules[{i}]", s) for i, s in enumerate(schedules)]
         if not pieces:
             raise ValueError("schedules must hold at least one schedule")
-        if isinstance(boundaries, (str, bytes)) or not isinstance(boundaries, Sequence):
+        if isinstance(boundaries, (str, bytes)) or not isinstance(boundaries, (list, tuple)):
             raise TypeError(f"boundaries must be a list of steps, got {boundaries!r}")
         bs = [v.duration(f"boundaries[{i}]", b) for i, b in enumerate(boundaries)]
         if len(bs) != len(pieces) - 1:
@@ -198,9 +202,12 @@ class restarts(Schedule):
 
     def cycle_start(self, i: int) -> float:
         """S_i, the step where cycle i starts."""
-        if self.mult == 1:
-            return self.period * i
-        return self.period * (self.mult**i - 1) / (self.mult - 1)
+        p, mult = self.period, self.mult
+        if mult == 1:
+            return p * i
+        if isinstance(p, int) and isinstance(mult, int):
+            return p * (mult**i - 1) // (mult - 1)  # exact integer cycle starts
+        return p * (mult**i - 1) / (mult - 1)
 
     def _eval(self, t: Any, m: Any) -> Any:
         p, mult = self.period, self.mult
@@ -216,16 +223,15 @@ class restarts(Schedule):
             return (self.decay**i) * self.schedule._eval(local, m)
         if mult == 1:
             i = m.floor(t / p)
-            i = i + (t >= (i + 1) * p) - (t < i * p)  # guard the floor against rounding
-            start = i * p
+            i = m.where(t >= (i + 1) * p, i + 1, m.where(t < i * p, i - 1, i))  # guard rounding
         else:
             i = m.floor(m.log(1 + t * (mult - 1) / p) / math.log(mult))
             start = p * (m.pow(mult, i) - 1) / (mult - 1)
             nxt = p * (m.pow(mult, i + 1) - 1) / (mult - 1)
-            i = i + (t >= nxt) - (t < start)
-            start = p * (m.pow(mult, i) - 1) / (mult - 1)
+            i = m.where(t >= nxt, i + 1, m.where(t < start, i - 1, i))
         if self.limit is not None:
             i = m.minimum(i, self.limit - 1)
+        start = i * p if mult == 1 else p * (m.pow(mult, i) - 1) / (mult - 1)
         length = p * m.pow(mult, i)
         local = m.minimum((t - start) * D / length, D)
         value = self.schedule._eval(local, m)
@@ -416,13 +422,14 @@ class custom(Schedule):
     It cannot be written to text or a config unless registered with
     ``lrkit.register_custom(name, fn)`` and built as ``custom(name=name)`` or
     ``custom(fn, name=name)``; then ``repr`` is ``custom(name='...')``.
+    ``steps`` (optional) is its duration, for plots and ``restarts``.
     ``fn`` gets the same kinds of step as the schedule (numbers or arrays).
     """
 
     name = "custom"
 
     def __init__(self, fn: Callable[[Any], Any] | None = None, name: str | None = None,
-                 duration: Any = None) -> None:
+                 steps: Any = None) -> None:
         if fn is None:
             if name is None:
                 raise TypeError("custom needs fn, or the name of a registered custom schedule")
@@ -437,8 +444,7 @@ class custom(Schedule):
         if name is not None and (not isinstance(name, str) or not name.isidentifier()):
             raise ValueError(f"name must be an identifier, got {name!r}")
         object.__setattr__(self, "fn", fn)
-        self._store(name=name, duration=None if duration is None
-                    else v.duration("duration", duration))
+        self._store(name=name, steps=None if steps is None else v.duration("steps", steps))
         object.__setattr__(self, "fn", fn)
 
     @property
@@ -460,7 +466,7 @@ class custom(Schedule):
         return out
 
     def _duration(self) -> Any:
-        return dict(self._args)["duration"]
+        return dict(self._args)["steps"]
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, custom):
@@ -485,11 +491,12 @@ class custom(Schedule):
         return super().to_config()
 
     def _resolve(self, total: int, span: float) -> Schedule:
-        d = dict(self._args)["duration"]
+        d = dict(self._args)["steps"]
         return custom(self.fn, self.label, d.steps(total) if hasattr(d, "steps") else span)
 
     def __reduce__(self) -> Any:
-        return (custom, (self.fn, self.label, dict(self._args)["duration"]))
+        return (custom, (self.fn, self.label, dict(self._args)["steps"]))
 
 
-assert "custom" in REGISTRY
+# The callable is not part of the text/config form: only a registered name is.
+custom._signature = (("name", None), ("steps", None))

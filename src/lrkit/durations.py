@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import math
 import numbers
-from fractions import Fraction
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported at run time: `import lrkit` stays fast
+if TYPE_CHECKING:
+    from typing import Any
+
 
 __all__ = ["Frac", "Rest", "frac", "REST", "as_duration"]
 
@@ -80,7 +83,12 @@ def frac(value: float) -> Frac:
 
 
 def _percent(text: str) -> float:
-    return float(Fraction(text) / 100)
+    """A decimal percentage ('12.5') as the float nearest to it divided by 100 (one rounding)."""
+    whole, dot, frac_digits = text.partition(".")
+    digits = whole + frac_digits
+    if not digits or not digits.isdigit() or not digits.isascii() or len(digits) > 30:
+        raise ValueError(text)
+    return int(digits) / 10 ** (len(frac_digits) + 2)  # int / int is correctly rounded
 
 
 def as_duration(name: str, value: Any) -> Any:

@@ -27,10 +27,14 @@ The rule is torch's ``ReduceLROnPlateau``, on a scale instead of a learning rate
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from . import _validate as v
 from .schedule import Schedule, register
+
+TYPE_CHECKING = False  # typing is not imported at run time: `import lrkit` stays fast
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 __all__ = ["plateau", "PlateauState"]
 
@@ -98,8 +102,12 @@ class PlateauState:
             return 1.0
         return max(self.node.factor**k, self.node.min_scale)
 
-    def report(self, metric: float) -> bool:
-        """Feed one metric; True when the scale was reduced."""
+    def report(self, metric: float, reduce: Callable[[], bool] | None = None) -> bool:
+        """Feed one metric; True when the scale was reduced.
+
+        ``reduce`` (internal) decides whether a due reduction happens instead of
+        the scale rule (``ReduceLROnPlateau`` decides on the group's actual lr).
+        """
         p = self.node
         current = float(metric)
         self.reports += 1
@@ -114,7 +122,7 @@ class PlateauState:
         reduced = False
         if self.num_bad_epochs > p.patience:
             new = self.scale_at(self.reductions + 1)
-            if self.scale - new > p.eps:
+            if (self.scale - new > p.eps) if reduce is None else reduce():
                 self.reductions += 1
                 self.scale = new
                 reduced = True

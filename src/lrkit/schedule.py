@@ -18,14 +18,17 @@ and implement ``_eval(t, m)``, where ``t`` is a validated non-negative step
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
 
 from ._ops import SCALAR, prepare_steps
 from .durations import Frac, Rest
+
+TYPE_CHECKING = False  # typing is not imported at run time: `import lrkit` stays fast
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any, ClassVar
+
 
 __all__ = ["Schedule", "Product", "REGISTRY", "register"]
 
@@ -33,7 +36,14 @@ __all__ = ["Schedule", "Product", "REGISTRY", "register"]
 #: here can be built by ``parse`` or ``from_config``.
 REGISTRY: dict[str, type[Schedule]] = {}
 
-_EMPTY = inspect.Parameter.empty
+class _Required:
+    """Marks a constructor parameter without a default."""
+
+    def __repr__(self) -> str:
+        return "<required>"
+
+
+_EMPTY = _Required()
 
 
 def register(cls: type[Schedule]) -> type[Schedule]:
@@ -47,7 +57,7 @@ class Schedule:
 
     #: the name used by the text and config forms
     name: ClassVar[str] = "schedule"
-    #: constructor parameters in order: (name, default or inspect.Parameter.empty)
+    #: constructor parameters in order: (name, default or _EMPTY when required)
     _signature: ClassVar[tuple[tuple[str, Any], ...]] = ()
 
     _args: tuple[tuple[str, Any], ...]
@@ -55,12 +65,16 @@ class Schedule:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "__init__" in cls.__dict__:
-            sig = inspect.signature(cls.__init__)
-            cls._signature = tuple(
-                (p.name, p.default) for p in list(sig.parameters.values())[1:]
-                if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-            )
+        init = cls.__dict__.get("__init__")
+        if init is not None:  # read the signature off the code object (no `inspect` import)
+            code = init.__code__
+            n_pos = code.co_argcount - 1  # without self
+            names = code.co_varnames[1:1 + n_pos + code.co_kwonlyargcount]
+            given = list(init.__defaults__ or ())
+            kwdefaults = init.__kwdefaults__ or {}
+            defaults = [_EMPTY] * (n_pos - len(given)) + given
+            defaults += [kwdefaults.get(n, _EMPTY) for n in names[n_pos:]]
+            cls._signature = tuple(zip(names, defaults))
 
     # -- construction ---------------------------------------------------------
     def _store(self, **kwargs: Any) -> None:
@@ -151,7 +165,10 @@ class Schedule:
         """Resolve with ``total`` (the whole run) and ``span`` (what 'rest' means here)."""
         spans = self._child_spans(total, span)
         kwargs = {n: _resolve_value(v, total, span, spans.get(n, span)) for n, v in self._args}
-        return _rebuild(type(self), tuple(kwargs.items()))
+        try:
+            return _rebuild(type(self), tuple(kwargs.items()))
+        except ValueError as e:
+            raise ValueError(f"resolving {self!r} for total_steps={total}: {e}") from None
 
     def _child_spans(self, total: int, span: float) -> dict[str, Any]:
         """The span each child schedule argument sees; by default the same as ours."""
@@ -313,7 +330,7 @@ class Product(Schedule):
 
     def __init__(self, factors: Sequence[Schedule | float]) -> None:
         flat: list[Any] = []
-        if isinstance(factors, (str, bytes)) or not isinstance(factors, Sequence):
+        if isinstance(factors, (str, bytes)) or not isinstance(factors, (list, tuple)):
             raise TypeError("factors must be a list of schedules and numbers")
         for f in factors:
             if isinstance(f, Product):

@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import math
 import numbers
-import re
 import sys
-from collections.abc import Mapping, Sequence
-from typing import Any
 
 from .plateau import BoundPlateau, PlateauState, bind
 from .schedule import Schedule
+
+TYPE_CHECKING = False  # typing is not imported at run time: `import lrkit` stays fast
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 __all__ = ["Scheduler", "STATE_VERSION", "ON_CHANGE"]
 
@@ -48,7 +50,6 @@ _RANGES: dict[str, tuple[float, float]] = {
     "eps": (0.0, _MAX),
     "lr_decay": (0.0, _MAX),
 }
-_PARAM_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?$")
 
 # kinds of slot: how a value is written into a group
 _PLAIN, _TENSOR, _ITEM, _ITEM_TENSOR = 0, 1, 2, 3
@@ -58,10 +59,13 @@ def parse_param(param: Any) -> tuple[str, int | None]:
     """``"lr"`` -> ("lr", None); ``"betas[0]"`` -> ("betas", 0)."""
     if not isinstance(param, str):
         raise TypeError(f"param must be a string such as 'lr', 'momentum' or 'betas[0]', got {param!r}")
-    m = _PARAM_RE.match(param)
-    if not m:
+    name, index = param, None
+    if param.endswith("]") and "[" in param:
+        name, _, rest = param[:-1].partition("[")
+        index = int(rest) if rest.isdigit() and rest.isascii() else -1
+    if not name.isidentifier() or index == -1:
         raise ValueError(f"param must be a name or name[index] such as 'betas[0]', got {param!r}")
-    return m.group(1), None if m.group(2) is None else int(m.group(2))
+    return name, index
 
 
 def _is_tensor(x: Any) -> bool:
@@ -81,7 +85,7 @@ def _as_schedule(s: Any, where: str, total_steps: int | None) -> Schedule:
         from .spec import parse
 
         s = parse(s)
-    elif isinstance(s, Mapping):
+    elif isinstance(s, dict):
         from .spec import from_config
 
         s = from_config(dict(s))
@@ -169,7 +173,7 @@ class Scheduler:
     def _per_group(groups: list[dict[str, Any]], schedule: Any,
                    total_steps: int | None) -> list[Schedule | None]:
         n = len(groups)
-        if isinstance(schedule, Mapping) and "type" not in schedule:
+        if isinstance(schedule, dict) and "type" not in schedule:
             names = {g.get("name"): i for i, g in enumerate(groups) if g.get("name") is not None}
             out: list[Schedule | None] = [None] * n
             for k, s in schedule.items():
@@ -189,7 +193,7 @@ class Scheduler:
                     raise ValueError(f"param group {i} is given two schedules")
                 out[i] = None if s is None else _as_schedule(s, f"schedule[{k!r}]", total_steps)
             return out
-        if isinstance(schedule, Sequence) and not isinstance(schedule, (str, bytes, Schedule)):
+        if isinstance(schedule, (list, tuple)):
             if len(schedule) != n:
                 raise ValueError(f"schedule has {len(schedule)} entries for {n} param groups")
             return [None if s is None else _as_schedule(s, f"schedule[{i}]", total_steps)
@@ -222,6 +226,8 @@ class Scheduler:
                 bound = bind(s, self._plateaus, memo)
                 fn = bound._fn or bound._build()
                 g = groups[i]
+                if track.key not in g:
+                    raise KeyError(f"param_groups[{i}] has no {track.key!r} to schedule")
                 cur = g[track.key]
                 if track.index is None:
                     kind = _TENSOR if _is_tensor(cur) else _PLAIN
@@ -447,6 +453,20 @@ class Scheduler:
         x = step * new / old
         return int(math.floor(x + 0.5)) if isinstance(step, int) else x
 
+    # pickling and copying: the compiled write slots are rebuilt, plateau states kept
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_slots", None)
+        state["_plateaus"] = [st.state_dict() for st in self._plateaus]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        saved = state.pop("_plateaus", [])
+        self.__dict__.update(state)
+        self._bind()
+        for st, sd in zip(self._plateaus, saved, strict=False):
+            st.load_state_dict(sd)
+
     def __repr__(self) -> str:
         s = self._tracks[0].schedules
         what = repr(s[0]) if all(x is s[0] for x in s) else "per-group schedules"
@@ -492,7 +512,7 @@ def _saved_duration(state: Any) -> Any:
 
 
 def _check_state(sd: Any) -> dict[str, Any]:
-    if not isinstance(sd, Mapping):
+    if not isinstance(sd, dict):
         raise TypeError(f"state_dict must be a dict, got {type(sd).__name__}")
     if sd.get("format") != "lrkit.Scheduler":
         raise ValueError(
@@ -514,12 +534,12 @@ def _check_state(sd: Any) -> dict[str, Any]:
     if not isinstance(tracks, list) or not tracks:
         raise ValueError("state_dict['tracks'] must be a non-empty list")
     for k, tr in enumerate(tracks):
-        if not isinstance(tr, Mapping) or not {"param", "relative", "bases", "schedules"} <= set(tr):
+        if not isinstance(tr, dict) or not {"param", "relative", "bases", "schedules"} <= set(tr):
             raise ValueError(f"state_dict['tracks'][{k}] must hold param, relative, bases, schedules")
         if not isinstance(tr["schedules"], list):
             raise ValueError(f"state_dict['tracks'][{k}]['schedules'] must be a list")
         for i, s in enumerate(tr["schedules"]):
-            if s is not None and (not isinstance(s, Mapping) or "config" not in s or "text" not in s):
+            if s is not None and (not isinstance(s, dict) or "config" not in s or "text" not in s):
                 raise ValueError(f"state_dict['tracks'][{k}]['schedules'][{i}] must hold config and text")
         if tr["bases"] is not None:
             if not isinstance(tr["bases"], list) or len(tr["bases"]) != len(tr["schedules"]):

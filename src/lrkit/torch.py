@@ -24,9 +24,10 @@ import torch
 from torch.optim.lr_scheduler import LRScheduler
 from torch.optim.lr_scheduler import ReduceLROnPlateau as _TorchPlateau
 
+from . import compat as _compat
 from . import scheduler as _core
 
-__all__ = ["Scheduler"]
+__all__ = ["Scheduler", *_compat.__all__]
 
 
 class _TorchMixin:
@@ -40,7 +41,11 @@ class _TorchMixin:
             raise TypeError(f"on_optimizer_step must be True or False, got {on_optimizer_step!r}")
         self._hook = None
         if on_optimizer_step:
-            register = getattr(self.optimizer, "register_step_post_hook", None)
+            if isinstance(self, _TorchPlateau):
+                raise TypeError("on_optimizer_step=True does not apply to ReduceLROnPlateau: "
+                                "it steps on a metric")
+            target = _innermost(self.optimizer)
+            register = getattr(target, "register_step_post_hook", None)
             if register is None:
                 raise TypeError(
                     "on_optimizer_step=True needs a torch.optim.Optimizer (register_step_post_hook); "
@@ -49,9 +54,8 @@ class _TorchMixin:
             self._hook = register(self._on_optimizer_step)
 
     def _on_optimizer_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
-        t = self.last_epoch + 1
-        self.last_epoch = t
-        self._apply(t)
+        self._step_count += 1
+        super().step()  # type: ignore[misc]  # the class's own step (past _TorchMixin)
 
     @property
     def on_optimizer_step(self) -> bool:
@@ -63,11 +67,16 @@ class _TorchMixin:
             self._hook.remove()
             self._hook = None
 
-    def step(self, epoch: Any = None) -> None:  # type: ignore[override]
-        if epoch is None and self._hook is not None:
+    def step(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        if not args and not kwargs and self._hook is not None:
             return  # advanced by the optimizer's step hook
         self._step_count += 1
-        super().step(epoch)  # type: ignore[misc]
+        super().step(*args, **kwargs)  # type: ignore[misc]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()  # type: ignore[misc]
+        state["_hook"] = None  # a hook belongs to one optimizer object; re-attach after loading
+        return state
 
     def get_lr(self) -> list[float]:
         """The learning rates at ``last_epoch`` (torch API)."""
@@ -75,6 +84,9 @@ class _TorchMixin:
 
     @property
     def base_lrs(self) -> list[float]:
+        base = getattr(self, "_base_lrs", None)
+        if base is not None:
+            return list(base)
         for track in self._tracks:  # type: ignore[attr-defined]
             if track.param == "lr":
                 if track.relative:
@@ -90,6 +102,20 @@ class _TorchMixin:
     @property
     def _last_lr(self) -> list[float]:
         return self.get_last_lr()  # type: ignore[attr-defined]
+
+
+def _innermost(optimizer: Any) -> Any:
+    """The torch optimizer under wrappers that share its param_groups (Accelerate's
+    ``AcceleratedOptimizer.optimizer``, Lightning's ``LightningOptimizer._optimizer``):
+    its step hooks run on every real step, and not on a step a GradScaler skips."""
+    target = optimizer
+    for _ in range(8):
+        inner = getattr(target, "optimizer", None) or getattr(target, "_optimizer", None)
+        if inner is None or inner is target or not isinstance(inner, torch.optim.Optimizer) \
+                or inner.param_groups is not target.param_groups:
+            break
+        target = inner
+    return target
 
 
 class Scheduler(_TorchMixin, _core.Scheduler, LRScheduler):
@@ -120,4 +146,20 @@ def _wrap(cls: type, torch_base: type = LRScheduler) -> type:
     return twin
 
 
-assert torch and _TorchPlateau  # imported for the compat twins
+LambdaLR = _wrap(_compat.LambdaLR)
+MultiplicativeLR = _wrap(_compat.MultiplicativeLR)
+StepLR = _wrap(_compat.StepLR)
+MultiStepLR = _wrap(_compat.MultiStepLR)
+ConstantLR = _wrap(_compat.ConstantLR)
+LinearLR = _wrap(_compat.LinearLR)
+ExponentialLR = _wrap(_compat.ExponentialLR)
+PolynomialLR = _wrap(_compat.PolynomialLR)
+CosineAnnealingLR = _wrap(_compat.CosineAnnealingLR)
+CosineAnnealingWarmRestarts = _wrap(_compat.CosineAnnealingWarmRestarts)
+CyclicLR = _wrap(_compat.CyclicLR)
+OneCycleLR = _wrap(_compat.OneCycleLR)
+SequentialLR = _wrap(_compat.SequentialLR)
+ChainedScheduler = _wrap(_compat.ChainedScheduler)
+ReduceLROnPlateau = _wrap(_compat.ReduceLROnPlateau, _TorchPlateau)
+
+assert torch  # torch itself is the point of this module

@@ -1,0 +1,862 @@
+"""The 15 learning-rate schedulers of ``torch.optim.lr_scheduler``, without torch.
+
+Same names, signatures, defaults and validation messages as torch 2.13; each
+works on any optimizer whose ``param_groups`` is a list of dicts.  Each class
+is a thin mapping onto lrkit shapes: it builds, for every param group, the
+closed-form schedule of that group's learning rate (and momentum / ``betas[0]``
+where torch cycles it) and hands it to :class:`lrkit.Scheduler`, which writes
+``value(t)`` into the group.  So every class resumes exactly from one integer,
+jumps with ``step(epoch)`` to any step, and composes (``SequentialLR``,
+``ChainedScheduler``) without the order-of-call effects of torch's recursive
+("chainable") formulas.  With b the group's base learning rate (``initial_lr``):
+
+========================== ==================================================================
+LambdaLR                   b·λ(t)
+MultiplicativeLR           lr(0)·λ(1)·λ(2)···λ(t)  (a running product, cached: O(1) a step)
+StepLR                     ``step(step_size, gamma, start=b)``
+MultiStepLR                ``multistep(milestones, gamma, start=b)``
+ConstantLR                 ``piecewise([total_iters], [b·factor, b])``
+LinearLR                   ``linear(total_iters, b·start_factor, b·end_factor)``
+ExponentialLR              ``exponential(gamma, start=b)``
+PolynomialLR               ``polynomial(total_iters, b, 0, power)``
+CosineAnnealingLR          ``pingpong(cosine(T_max, b, eta_min))`` (periodic past T_max, as torch)
+CosineAnnealingWarmRestarts ``restarts(cosine(T_0, b, eta_min), T_0, mult=T_mult)``
+CyclicLR                   ``cyclic(base_lr, max_lr, up, down, mode, gamma)``; momentum inverted
+OneCycleLR                 ``onecycle(total_steps, max_lr, ...)``; momentum by ``interpolate``
+SequentialLR               ``join([child schedules], milestones)``
+ChainedScheduler           the product of the children's factors: b·Π lr_i(t)/b_i
+ReduceLROnPlateau          ``constant(b) * plateau(...)`` (``min_lr``, ``eps`` per group)
+========================== ==================================================================
+
+Torch computes most of these recursively (lr ← lr·ratio); the closed forms
+agree with it to rounding (a relative 1e-10 over thousands of steps).  Where
+torch's result is a bug, lrkit does the right thing; the differences are listed
+in the README ("Deliberate differences from torch").
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from .combinators import custom, join, pingpong, restarts
+from .plateau import plateau
+from .schedule import Product, Schedule
+from .scheduler import Scheduler, _as_float, _check_state, _Track
+from .shapes import (
+    constant,
+    cosine,
+    cyclic,
+    exponential,
+    interpolate,
+    linear,
+    multistep,
+    onecycle,
+    piecewise,
+    polynomial,
+)
+from .shapes import step as step_shape
+
+TYPE_CHECKING = False  # typing is not imported at run time: `import lrkit` stays fast
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import Any
+
+__all__ = [
+    "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
+    "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
+    "CyclicLR", "OneCycleLR", "SequentialLR", "ChainedScheduler", "ReduceLROnPlateau",
+]
+
+
+# -- helpers ------------------------------------------------------------------
+def _groups(optimizer: Any) -> list[dict[str, Any]]:
+    return Scheduler._check_optimizer(optimizer)
+
+
+def _bases(optimizer: Any, last_epoch: int) -> list[float]:
+    """torch's base_lrs: group["initial_lr"], set to the current lr when starting fresh."""
+    groups = _groups(optimizer)
+    if not isinstance(last_epoch, numbers.Integral) or isinstance(last_epoch, bool) or last_epoch < -1:
+        raise ValueError(f"last_epoch must be an integer >= -1, got {last_epoch!r}")
+    if last_epoch == -1:
+        for g in groups:
+            if "initial_lr" not in g:
+                lr = g["lr"]
+                g["initial_lr"] = lr.clone() if hasattr(lr, "clone") else lr
+    else:
+        for i, g in enumerate(groups):
+            if "initial_lr" not in g:
+                raise KeyError(
+                    f"param 'initial_lr' is not specified in param_groups[{i}] when resuming scheduler "
+                    "with last_epoch >= 0."
+                )
+    return [_as_float(g["initial_lr"], f"param_groups[{i}]['initial_lr']") for i, g in enumerate(groups)]
+
+
+def _format_param(name: str, optimizer: Any, param: Any) -> list[Any]:
+    n = len(optimizer.param_groups)
+    if isinstance(param, (list, tuple)):
+        if len(param) != n:
+            raise ValueError(
+                f"{name} must have the same length as optimizer.param_groups. "
+                f"{name} has {len(param)} values, param_groups has {n}."
+            )
+        return [_as_float(p, name) for p in param]
+    return [_as_float(param, name)] * n
+
+
+def _momentum_param(optimizer: Any) -> str:
+    defaults = getattr(optimizer, "defaults", None)
+    if not isinstance(defaults, dict):
+        defaults = optimizer.param_groups[0]
+    if "momentum" not in defaults and "betas" not in defaults:
+        raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
+    return "betas[0]" if "betas" in defaults else "momentum"
+
+
+def _int_arg(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != int(value) \
+            or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def _lambdas(optimizer: Any, lr_lambda: Any) -> list[Callable[[int], float]]:
+    n = len(_groups(optimizer))
+    if not isinstance(lr_lambda, (list, tuple)):
+        return [lr_lambda] * n
+    if len(lr_lambda) != n:
+        raise ValueError(f"Expected {n} lr_lambdas, but got {len(lr_lambda)}")
+    return list(lr_lambda)
+
+
+def _absolute(track: _Track, i: int) -> Schedule | None:
+    """The schedule of group i's value itself (relative tracks times their base)."""
+    s = track.schedules[i]
+    if s is None or not track.relative:
+        return s
+    return Product([s, track.bases[i]])
+
+
+class _Compat(Scheduler):
+    """Base of the torch-compatible classes: absolute per-group schedules."""
+
+    def _start(self, optimizer: Any, lr: list[Schedule], last_epoch: int, bases: list[float],
+               momentum: tuple[str, list[Schedule]] | None = None) -> None:
+        """Drive the groups from step last_epoch + 1; ``bases`` is torch's ``base_lrs``."""
+        self._base_lrs = list(bases)
+        n = len(lr)
+        tracks = [_Track("lr", False, list(lr), [1.0] * n)]
+        if momentum is not None:
+            tracks.append(_Track(momentum[0], False, list(momentum[1]), [1.0] * n))
+        self._setup(optimizer, tracks, last_epoch + 1)
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], on_change: str | None = None) -> None:
+        """As :meth:`lrkit.Scheduler.load_state_dict`; also reads a state dict saved by
+        torch's class of the same name (to move a running job to lrkit): its step, and
+        its settings, which must equal this scheduler's unless ``on_change`` is given."""
+        if isinstance(state_dict, dict) and "format" not in state_dict and (
+                "last_epoch" in state_dict or "_schedulers" in state_dict):
+            self._load_torch_state(state_dict, self.on_change if on_change is None else on_change)
+        else:
+            super().load_state_dict(state_dict, on_change)
+
+    def _load_torch_state(self, sd: dict[str, Any], policy: str) -> None:
+        diff = []
+        for key, saved in sd.items():
+            if key.startswith("_") or key in ("last_epoch", "optimizer", "verbose"):
+                continue
+            mine = self.base_lrs if key == "base_lrs" else self.__dict__.get(key, _MISSING)
+            if mine is _MISSING:
+                continue
+            a, b = _plain(saved), _plain(mine)
+            if a is not _MISSING and b is not _MISSING and a != b:
+                diff.append(f"  {key}: saved {a!r}, now {b!r}")
+        if diff and policy == "error":
+            raise ValueError(
+                f"the torch {type(self).__name__} state_dict has other settings than this scheduler:\n"
+                + "\n".join(diff) + "\nPass on_change='continue' to keep its step with these settings."
+            )
+        step = sd.get("last_epoch")
+        if step is None:  # ChainedScheduler: its children's step
+            kids = sd.get("_schedulers") or [{}]
+            step = kids[0].get("last_epoch", 0) if isinstance(kids[0], dict) else 0
+        step = self._check_epoch(step)
+        self._load_torch_extra(sd)
+        self.last_epoch = step
+        self._apply(step)
+
+    def _load_torch_extra(self, sd: dict[str, Any]) -> None:
+        """Class-specific state beyond the step (ReduceLROnPlateau)."""
+
+    @property
+    def base_lrs(self) -> list[float]:
+        """torch's ``base_lrs``."""
+        return list(self._base_lrs)
+
+
+_MISSING = object()
+
+
+def _plain(x: Any) -> Any:
+    """A torch state value as plain numbers/strings for comparison (_MISSING if not comparable)."""
+    if hasattr(x, "item") and hasattr(x, "dim"):
+        return float(x.item()) if x.dim() == 0 else _MISSING
+    if isinstance(x, bool) or x is None or isinstance(x, str):
+        return x
+    if isinstance(x, numbers.Real):
+        return float(x)
+    if isinstance(x, dict):  # a Counter of milestones
+        if all(isinstance(v, int) for v in x.values()):
+            return sorted(k for k, c in x.items() for _ in range(c))
+        return _MISSING
+    if isinstance(x, (list, tuple)):
+        items = [_plain(y) for y in x]
+        return _MISSING if any(y is _MISSING for y in items) else items
+    return _MISSING
+
+
+def _children(cls_name: str, optimizer: Any, schedulers: Sequence[Any]) -> list[Scheduler]:
+    if len(schedulers) < 1:
+        raise ValueError(f"{cls_name} expects at least one scheduler, but got no scheduler.")
+    for idx, s in enumerate(schedulers):
+        if not hasattr(s, "optimizer"):
+            raise TypeError(f"{cls_name} at index {idx} should have `optimizer` as its attribute.")
+        if optimizer != s.optimizer:
+            raise ValueError(
+                f"{cls_name} expects all schedulers to belong to the same optimizer, but got scheduler "
+                f"{type(s).__name__} at index {idx} has {s.optimizer}, which is different from "
+                f"{type(optimizer).__name__}."
+            )
+        if not isinstance(s, Scheduler):
+            raise TypeError(
+                f"{cls_name} at index {idx}: {type(s).__name__} is not an lrkit scheduler; build it "
+                "from lrkit (or lrkit.torch) so it can be composed exactly"
+            )
+        if not any(t.param == "lr" for t in s._tracks):
+            raise ValueError(f"{cls_name} at index {idx} does not schedule the learning rate")
+    out = list(schedulers)
+    for s in out:
+        detach = getattr(s, "detach", None)
+        if detach is not None:
+            detach()  # a composed scheduler is driven by its parent only
+    return out
+
+
+def _child_lr(s: Scheduler, i: int, optimizer: Any) -> Schedule:
+    if isinstance(s, ReduceLROnPlateau):
+        return s._composable(i)
+    tr = next(t for t in s._tracks if t.param == "lr")
+    a = _absolute(tr, i)
+    return a if a is not None else constant(_as_float(optimizer.param_groups[i]["lr"], "lr"))
+
+
+def _child_momentum(s: Scheduler) -> _Track | None:
+    for t in s._tracks:
+        if t.param in ("momentum", "betas[0]"):
+            return t
+    return None
+
+
+# -- the closed-form classes ----------------------------------------------------
+class LambdaLR(_Compat):
+    """lr = b·lr_lambda(t) (one function, or one per group)."""
+
+    def __init__(self, optimizer: Any, lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+                 last_epoch: int = -1) -> None:
+        self.lr_lambdas = _lambdas(optimizer, lr_lambda)
+        bases = _bases(optimizer, last_epoch)
+        self._start(optimizer, [Product([custom(fn), b]) for fn, b in zip(self.lr_lambdas, bases,
+                                                                           strict=True)], last_epoch,
+                    bases)
+
+
+class _RunningProduct:
+    """t -> start·λ(1)·λ(2)···λ(t), multiplied in torch's order; the last result is
+    cached, so stepping forward costs one call of λ."""
+
+    def __init__(self, fn: Callable[[int], float], start: float) -> None:
+        self.fn, self.start = fn, start
+        self.__qualname__ = f"running product of {getattr(fn, '__qualname__', type(fn).__name__)}"
+        self._t, self._v = 0, start
+
+    def __call__(self, t: Any) -> float:
+        k = math.floor(t)
+        if k < self._t:
+            self._t, self._v = 0, self.start
+        v = self._v
+        for j in range(self._t + 1, k + 1):
+            v = v * self.fn(j)
+        self._t, self._v = k, v
+        return v
+
+
+class MultiplicativeLR(_Compat):
+    """lr(t) = lr(t − 1)·lr_lambda(t), lr(0) = the group's lr: b·Π_{k=1..t} λ(k)."""
+
+    def __init__(self, optimizer: Any, lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+                 last_epoch: int = -1) -> None:
+        self.lr_lambdas = _lambdas(optimizer, lr_lambda)
+        for fn in self.lr_lambdas:
+            if not callable(fn):
+                raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
+        bases = _bases(optimizer, last_epoch)
+        self._start(optimizer, [custom(_RunningProduct(fn, b)) for fn, b in zip(self.lr_lambdas, bases,
+                                                                                 strict=True)], last_epoch,
+                    bases)
+
+
+class StepLR(_Compat):
+    """lr = b·gamma^⌊t/step_size⌋."""
+
+    def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
+        self.step_size, self.gamma = step_size, gamma
+        bases = _bases(optimizer, last_epoch)
+        if gamma == 0:
+            lr = [piecewise([step_size], [b, 0.0]) for b in bases]
+        else:
+            lr = [step_shape(step_size, gamma=gamma, start=b) for b in bases]
+        self._start(optimizer, lr, last_epoch, bases)
+
+
+class MultiStepLR(_Compat):
+    """lr = b·gamma^(number of milestones <= t); a repeated milestone counts twice."""
+
+    def __init__(self, optimizer: Any, milestones: Sequence[int], gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
+        ms = list(milestones)
+        # torch counts a milestone when the (integer) step equals it: others never act
+        self.milestones = sorted(int(m) for m in ms if isinstance(m, numbers.Real)
+                                 and not isinstance(m, bool) and m == int(m) and m >= 0)
+        self.gamma = gamma
+        bases = _bases(optimizer, last_epoch)
+        if gamma == 0:
+            lr = [piecewise([self.milestones[0]], [b, 0.0]) if self.milestones else constant(b)
+                  for b in bases]
+        else:
+            lr = [multistep(self.milestones, gamma=gamma, start=b) for b in bases]
+        self._start(optimizer, lr, last_epoch, bases)
+
+
+class ConstantLR(_Compat):
+    """lr = b·factor for t < total_iters, then b."""
+
+    def __init__(self, optimizer: Any, factor: float = 1.0 / 3, total_iters: int = 5,
+                 last_epoch: int = -1) -> None:
+        if factor > 1.0 or factor < 0:
+            raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
+        self.factor, self.total_iters = factor, _int_arg("total_iters", total_iters, 0)
+        bases = _bases(optimizer, last_epoch)
+        n = self.total_iters
+        lr = [piecewise([n], [b * factor, b]) if n > 0 else constant(b) for b in bases]
+        self._start(optimizer, lr, last_epoch, bases)
+
+
+class LinearLR(_Compat):
+    """lr = b·(start_factor + (end_factor − start_factor)·min(t, total_iters)/total_iters)."""
+
+    def __init__(self, optimizer: Any, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
+                 total_iters: int = 5, last_epoch: int = -1) -> None:
+        if start_factor > 1.0 or start_factor <= 0:
+            raise ValueError(
+                "Starting multiplicative factor expected to be greater than 0 and less or equal to 1."
+            )
+        if end_factor > 1.0 or end_factor < 0:
+            raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
+        self.start_factor, self.end_factor = start_factor, end_factor
+        self.total_iters = _int_arg("total_iters", total_iters, 0)
+        bases = _bases(optimizer, last_epoch)
+        n = self.total_iters
+        lr = [linear(n, start=b * start_factor, end=b * end_factor) if n > 0 else constant(b * end_factor)
+              for b in bases]
+        self._start(optimizer, lr, last_epoch, bases)
+
+
+class ExponentialLR(_Compat):
+    """lr = b·gamma^t."""
+
+    def __init__(self, optimizer: Any, gamma: float, last_epoch: int = -1) -> None:
+        self.gamma = gamma
+        bases = _bases(optimizer, last_epoch)
+        lr = [piecewise([1], [b, 0.0]) if gamma == 0 else exponential(gamma, start=b) for b in bases]
+        self._start(optimizer, lr, last_epoch, bases)
+
+
+class PolynomialLR(_Compat):
+    """lr = b·(1 − min(t, total_iters)/total_iters)^power."""
+
+    def __init__(self, optimizer: Any, total_iters: int = 5, power: float = 1.0,
+                 last_epoch: int = -1) -> None:
+        self.total_iters, self.power = _int_arg("total_iters", total_iters, 0), power
+        bases = _bases(optimizer, last_epoch)
+        if self.total_iters == 0 or power == 0:
+            lr = [constant(b) for b in bases]
+        else:
+            lr = [polynomial(self.total_iters, start=b, end=0.0, power=power) for b in bases]
+        self._start(optimizer, lr, last_epoch, bases)
+
+
+class CosineAnnealingLR(_Compat):
+    """lr = eta_min + (b − eta_min)·½(1 + cos(π·t/T_max)), periodic past T_max (as torch)."""
+
+    def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
+        self.T_max, self.eta_min = T_max, eta_min
+        bases = _bases(optimizer, last_epoch)
+        self._start(optimizer, [pingpong(cosine(T_max, start=b, end=eta_min)) for b in bases], last_epoch,
+                    bases)
+
+
+class CosineAnnealingWarmRestarts(_Compat):
+    """Cycles of T_0·T_mult^i steps, each eta_min + (b − eta_min)·½(1 + cos(π·T_cur/T_i)).
+
+    ``step(epoch)`` takes fractional epochs, as torch's does.
+    """
+
+    def __init__(self, optimizer: Any, T_0: int, T_mult: int = 1, eta_min: float = 0.0,
+                 last_epoch: int = -1) -> None:
+        if T_0 <= 0 or not isinstance(T_0, int):
+            raise ValueError(f"Expected positive integer T_0, but got {T_0}")
+        if T_mult < 1 or not isinstance(T_mult, int):
+            raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
+        if not isinstance(eta_min, (float, int)):
+            raise ValueError(f"Expected float or int eta_min, but got {eta_min} of type {type(eta_min)}")
+        self.T_0, self.T_mult, self.eta_min = T_0, T_mult, eta_min
+        bases = _bases(optimizer, last_epoch)
+        lr = [restarts(cosine(T_0, start=b, end=eta_min), T_0, mult=T_mult) for b in bases]
+        self._start(optimizer, lr, last_epoch, bases)
+
+
+class CyclicLR(_Compat):
+    """Cyclical learning rate (and inverse momentum or ``betas[0]``), as torch's ``CyclicLR``.
+
+    With size = up + down, cycle = ⌊1 + t/size⌋, x = 1 + t/size − cycle, h = x/(up/size)
+    rising, (x − 1)/(up/size − 1) falling: lr = base_lr + (max_lr − base_lr)·h·scale and
+    momentum = max_momentum − (max_momentum − base_momentum)·h·scale, where scale is
+    ``scale_fn(cycle)`` or ``scale_fn(t)`` (``scale_mode``), by default that of ``mode``.
+    """
+
+    def __init__(self, optimizer: Any, base_lr: float | list[float], max_lr: float | list[float],
+                 step_size_up: int = 2000, step_size_down: int | None = None,
+                 mode: str = "triangular", gamma: float = 1.0,
+                 scale_fn: Callable[[float], float] | None = None, scale_mode: str = "cycle",
+                 cycle_momentum: bool = True, base_momentum: float = 0.8, max_momentum: float = 0.9,
+                 last_epoch: int = -1) -> None:
+        groups = _groups(optimizer)
+        base_lrs = _format_param("base_lr", optimizer, base_lr)
+        self.max_lrs = _format_param("max_lr", optimizer, max_lr)
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        if not (up > 0 and down >= 0 and math.isfinite(up + down)):
+            raise ValueError(f"step_size_up must be > 0 and step_size_down >= 0, got {step_size_up}, "
+                             f"{step_size_down}")
+        self.total_size, self.step_ratio = up + down, up / (up + down)
+        if mode not in ["triangular", "triangular2", "exp_range"] and scale_fn is None:
+            raise ValueError("mode is invalid and scale_fn is None")
+        self.mode, self.gamma, self.scale_mode = mode, gamma, scale_mode
+        self._scale_fn_custom = scale_fn
+        if scale_fn is None:
+            self.scale_mode = "iterations" if mode == "exp_range" else "cycle"
+        self.cycle_momentum = cycle_momentum
+        mparam = None
+        if cycle_momentum:
+            mparam = _momentum_param(optimizer)
+            self.use_beta1 = mparam == "betas[0]"
+            self.base_momentums = _format_param("base_momentum", optimizer, base_momentum)
+            self.max_momentums = _format_param("max_momentum", optimizer, max_momentum)
+        if last_epoch == -1:
+            for lr, g in zip(base_lrs, groups, strict=True):
+                g["lr"] = lr if not hasattr(g["lr"], "fill_") else g["lr"].fill_(lr)
+            if cycle_momentum:
+                for mm, bm, g in zip(self.max_momentums, self.base_momentums, groups, strict=True):
+                    g["max_momentum"], g["base_momentum"] = mm, bm
+        _bases(optimizer, last_epoch)  # torch sets initial_lr like every scheduler
+        down_arg = None if step_size_down is None else down
+        lr = [self._cycle(b, m, up, down_arg) for b, m in zip(base_lrs, self.max_lrs, strict=True)]
+        momentum = None
+        if mparam is not None:
+            momentum = (mparam, [self._cycle(mx, bs, up, down_arg)
+                                 for bs, mx in zip(self.base_momentums, self.max_momentums, strict=True)])
+        self._start(optimizer, lr, last_epoch, base_lrs, momentum)
+
+    def _cycle(self, low: float, high: float, up: float, down: float | None) -> Schedule:
+        """low + (high − low)·h·scale: a core ``cyclic`` unless scale_fn is a callable."""
+        if self._scale_fn_custom is None:
+            return cyclic(low, high, up, down, mode=self.mode, gamma=self.gamma)
+        tri = cyclic(low, high, up, down)._fn or cyclic(low, high, up, down)._build()
+        fn, size, by_cycle = self._scale_fn_custom, self.total_size, self.scale_mode == "cycle"
+
+        def value(t: Any) -> float:
+            x = math.floor(1 + t / size) if by_cycle else t
+            return low + (tri(t) - low) * fn(x)
+
+        value.__qualname__ = f"cyclic with scale_fn {getattr(fn, '__qualname__', type(fn).__name__)}"
+        return custom(value)
+
+
+class OneCycleLR(_Compat):
+    """The 1cycle policy (``onecycle``), with momentum or ``betas[0]`` cycled inversely.
+
+    Steps 0..total_steps are allowed (at total_steps the last phase is extended
+    by its own formula, as torch does); later steps raise ValueError.
+    """
+
+    def __init__(self, optimizer: Any, max_lr: float | list[float], total_steps: int | None = None,
+                 epochs: int | None = None, steps_per_epoch: int | None = None, pct_start: float = 0.3,
+                 anneal_strategy: str = "cos", cycle_momentum: bool = True,
+                 base_momentum: float | list[float] = 0.85, max_momentum: float | list[float] = 0.95,
+                 div_factor: float = 25.0, final_div_factor: float = 1e4, three_phase: bool = False,
+                 last_epoch: int = -1) -> None:
+        groups = _groups(optimizer)
+        if total_steps is not None:
+            if total_steps <= 0 or not isinstance(total_steps, int):
+                raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
+            self.total_steps = total_steps
+        elif epochs is not None and steps_per_epoch is not None:
+            if not isinstance(epochs, int) or epochs <= 0:
+                raise ValueError(f"Expected positive integer epochs, but got {epochs}")
+            if not isinstance(steps_per_epoch, int) or steps_per_epoch <= 0:
+                raise ValueError(f"Expected positive integer steps_per_epoch, but got {steps_per_epoch}")
+            self.total_steps = epochs * steps_per_epoch
+        else:
+            raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
+        if pct_start < 0 or pct_start > 1 or not isinstance(pct_start, float):
+            raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
+        if anneal_strategy not in ["cos", "linear"]:
+            raise ValueError(
+                f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}"
+            )
+        self.anneal_strategy, self.three_phase = anneal_strategy, three_phase
+        max_lrs = _format_param("max_lr", optimizer, max_lr)
+        if last_epoch == -1:
+            for m, g in zip(max_lrs, groups, strict=True):
+                g["initial_lr"] = m / div_factor
+                g["max_lr"] = m
+                g["min_lr"] = g["initial_lr"] / final_div_factor
+        self.cycle_momentum = cycle_momentum
+        T = self.total_steps
+        lr = []
+        shapes = []
+        for m in max_lrs:
+            shape = onecycle(T, peak=m, pct_start=pct_start, div_factor=div_factor,
+                             final_div_factor=final_div_factor, anneal=anneal_strategy,
+                             three_phase=bool(three_phase))
+            shapes.append(shape)
+            lr.append(join([shape, constant(self._at_total(shape.phases()))], [T]))
+        momentum = None
+        if cycle_momentum:
+            mparam = _momentum_param(optimizer)
+            self.use_beta1 = mparam == "betas[0]"
+            maxm = _format_param("max_momentum", optimizer, max_momentum)
+            basem = _format_param("base_momentum", optimizer, base_momentum)
+            if last_epoch == -1:
+                for mm, bm, g in zip(maxm, basem, groups, strict=True):
+                    g["max_momentum"], g["base_momentum"] = mm, bm
+            ms = [self._momentum(shape.phases((mm, bm, mm))) for shape, mm, bm in
+                  zip(shapes, maxm, basem, strict=True)]
+            momentum = (mparam, ms)
+        bases = _bases(optimizer, last_epoch)
+        self._start(optimizer, lr, last_epoch, bases, momentum)
+
+    def _momentum(self, phases: list[tuple[float, float, float]]) -> Schedule:
+        """Momentum through the phases [(end, from, to)] (``interpolate``), then torch's value
+        at total_steps."""
+        kind = "cosine" if self.anneal_strategy == "cos" else "linear"
+        points: list[tuple[float, float]] = [(0, phases[0][1])]
+        for end, _, to in phases:
+            points.append((end, to))
+        return join([interpolate(points, kind=kind), constant(self._at_total(phases))],
+                    [self.total_steps])
+
+    def _at_total(self, phases: list[tuple[float, float, float]]) -> float:
+        """torch's value at step total_steps: the last phase's formula with progress > 1,
+        kept within the phase's range (torch's linear anneal overshoots it, down to a
+        negative lr; the cosine one stays inside)."""
+        T = self.total_steps
+        start = phases[-2][0]
+        _, a, b = phases[-1]
+        pct = (T - start) / (phases[-1][0] - start)
+        if self.anneal_strategy == "cos":
+            x = b + (a - b) / 2.0 * (math.cos(math.pi * pct) + 1)
+        else:
+            x = (b - a) * pct + a
+        return min(max(x, min(a, b)), max(a, b))
+
+    def step(self, epoch: int | float | None = None) -> None:
+        t = self.last_epoch + 1 if epoch is None else self._check_epoch(epoch)
+        if t > self.total_steps:
+            raise ValueError(
+                f"Tried to step {t} times. The specified number of total steps is {self.total_steps}"
+            )
+        super().step(t)
+
+
+# -- composites -------------------------------------------------------------------
+class SequentialLR(_Compat):
+    """Child i drives the lr from milestones[i−1] on, seeing its own step from 0 there:
+    ``join([child schedules], milestones)`` per group (nesting composites works)."""
+
+    def __init__(self, optimizer: Any, schedulers: list[Any], milestones: list[int],
+                 last_epoch: int = -1) -> None:
+        children = _children(type(self).__name__, optimizer, schedulers)
+        if len(milestones) != len(children) - 1:
+            raise ValueError(
+                "Sequential Schedulers expects number of schedulers provided to be one more "
+                f"than the number of milestone points, but got number of schedulers {len(children)} and "
+                f"the number of milestones to be equal to {len(milestones)}"
+            )
+        ms = [_int_arg(f"milestones[{i}]", m, 0) for i, m in enumerate(milestones)]
+        if any(b < a for a, b in zip(ms, ms[1:], strict=False)):
+            raise ValueError(f"milestones must be sorted (non-decreasing), got {list(milestones)!r}")
+        self._schedulers, self._milestones = children, ms
+        # a child whose span is empty (milestones equal, or 0) never acts
+        starts = [0, *ms]
+        keep = [i for i in range(len(children)) if i == len(children) - 1 or starts[i + 1] > starts[i]]
+        bounds = [starts[i] for i in keep[1:]]
+        groups = _groups(optimizer)
+        lr = []
+        for g in range(len(groups)):
+            pieces = [_child_lr(children[i], g, optimizer) for i in keep]
+            lr.append(pieces[0] if len(pieces) == 1 else join(pieces, bounds))
+        momentum = self._momentum(optimizer, [children[i] for i in keep], bounds, starts, keep)
+        self._start(optimizer, lr, last_epoch, _bases(optimizer, last_epoch), momentum)
+
+    @staticmethod
+    def _momentum(optimizer: Any, kids: list[Scheduler], bounds: list[int], starts: list[int],
+                  keep: list[int]) -> tuple[str, list[Schedule]] | None:
+        """Momentum follows the active child that cycles it, else holds its last value."""
+        tracks = [_child_momentum(k) for k in kids]
+        params = {t.param for t in tracks if t is not None}
+        if not params:
+            return None
+        if len(params) > 1:
+            raise ValueError("children cycle different momentum parameters ('momentum' and 'betas[0]')")
+        param = params.pop()
+        key, index = ("betas", 0) if param == "betas[0]" else ("momentum", None)
+        out = []
+        for g, group in enumerate(optimizer.param_groups):
+            cur = group[key] if index is None else group[key][index]
+            held = _as_float(cur, param)
+            pieces: list[Schedule] = []
+            for j, tr in enumerate(tracks):
+                if tr is not None and tr.schedules[g] is not None:
+                    s = _absolute(tr, g)
+                    assert s is not None
+                    pieces.append(s)
+                    if j + 1 < len(tracks):
+                        span = bounds[j] - (bounds[j - 1] if j > 0 else 0)
+                        held = float(s(max(span - 1, 0)))
+                else:
+                    pieces.append(constant(held))
+            out.append(pieces[0] if len(pieces) == 1 else join(pieces, bounds))
+        return param, out
+
+
+class ChainedScheduler(_Compat):
+    """All children act at once: lr = b·Π_i lr_i(t)/b_i, the product of their factors
+    (b_i: child i's base lr).  Momentum follows the last child that cycles it."""
+
+    def __init__(self, schedulers: Sequence[Any], optimizer: Any = None) -> None:
+        if len(schedulers) < 1:
+            raise ValueError(
+                f"{type(self).__name__} expects at least one scheduler to be chained, but got no scheduler."
+            )
+        optimizer = optimizer or schedulers[0].optimizer
+        children = _children(type(self).__name__, optimizer, schedulers)
+        self._schedulers = children
+        groups = _groups(optimizer)
+        lr = []
+        for g in range(len(groups)):
+            factors: list[Any] = []
+            scale = 1.0
+            for i, c in enumerate(children):
+                s = _child_lr(c, g, optimizer)
+                factors.append(s)
+                if i > 0:
+                    b = _child_base(c, g)
+                    scale = scale / b if b != 0 else 0.0
+            if len(factors) == 1:
+                lr.append(factors[0])
+            else:
+                lr.append(Product([*factors, scale]) if scale != 0.0 else constant(0.0))
+        momentum = None
+        for c in reversed(children):
+            tr = _child_momentum(c)
+            if tr is not None:
+                momentum = (tr.param, [_absolute(tr, g) or constant(0.0) for g in range(len(groups))])
+                break
+        self._start(optimizer, lr, -1, [_child_base(children[0], g) for g in range(len(groups))],
+                    momentum)
+
+
+def _child_base(c: Scheduler, g: int) -> float:
+    """A child's reference lr for group g: its lr at step 0 without its own factor."""
+    if isinstance(c, ReduceLROnPlateau):
+        return c._composable_base(g)
+    tr = next(t for t in c._tracks if t.param == "lr")
+    if tr.relative:
+        return tr.bases[g]
+    base = getattr(c, "_base_lrs", None)
+    if base is not None:
+        return base[g]
+    return float(tr.schedules[g](0)) if tr.schedules[g] is not None else 1.0
+
+
+class ReduceLROnPlateau(_Compat):
+    """Reduce the lr by ``factor`` when a metric stops improving (torch's rule, see
+    :mod:`lrkit.plateau`).
+
+    As torch's, it only ever writes an lr when it reduces one: new = max(lr·factor,
+    min_lr), skipped when lr − new <= eps, per group, on the group's current lr (so
+    it combines with another scheduler stepping the same optimizer).  Its own
+    state (best, bad reports, cooldown, reductions) is in ``state_dict``; the lr
+    itself is restored with the optimizer's state, as with torch.  Inside
+    ``SequentialLR``/``ChainedScheduler`` it acts as ``constant(b) * plateau(...)``
+    (b: the group's ``initial_lr``), fed by the parent's ``report(metric)``.
+    """
+
+    def __init__(self, optimizer: Any, mode: str = "min", factor: float = 0.1, patience: int = 10,
+                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
+                 min_lr: list[float] | float = 0, eps: float = 1e-8) -> None:
+        if factor >= 1.0:
+            raise ValueError("Factor should be < 1.0.")
+        groups = _groups(optimizer)
+        if isinstance(min_lr, (list, tuple)):
+            if len(min_lr) != len(groups):
+                raise ValueError(f"expected {len(groups)} min_lrs, got {len(min_lr)}")
+            self.default_min_lr = None
+            self.min_lrs = [float(x) for x in min_lr]
+        else:
+            self.default_min_lr = min_lr
+            self.min_lrs = [float(min_lr)] * len(groups)
+        if mode not in {"min", "max"}:
+            raise ValueError("mode " + str(mode) + " is unknown!")
+        if threshold_mode not in {"rel", "abs"}:
+            raise ValueError("threshold mode " + str(threshold_mode) + " is unknown!")
+        self.mode, self.factor, self.patience, self.threshold = mode, factor, patience, threshold
+        self.threshold_mode, self.cooldown, self.eps = threshold_mode, cooldown, eps
+        self.mode_worse = math.inf if mode == "min" else -math.inf
+        bases = [_as_float(g["lr"], f"param_groups[{i}]['lr']") for i, g in enumerate(groups)]
+        self._driving = False  # standalone: writes only on a reduction (see _reduce)
+        self._start(optimizer, [self._schedule(b, i) for i, b in enumerate(bases)], -1, bases)
+        self._driving = True
+
+    def _schedule(self, b: float, i: int) -> Schedule:
+        """constant(b) * plateau(...) with min_lr and eps in units of b."""
+        if b <= 0:
+            return constant(b)
+        p = plateau(self.mode, self.factor, self.patience, self.threshold, self.threshold_mode,
+                    self.cooldown, min_scale=self.min_lrs[i] / b, eps=self.eps / b)
+        return constant(b) * p
+
+    def _composable_base(self, i: int) -> float:
+        g = self.optimizer.param_groups[i]
+        return _as_float(g.get("initial_lr", g["lr"]), "initial_lr")
+
+    def _composable(self, i: int) -> Schedule:
+        """Group i's lr inside a composite: relative to the group's initial lr."""
+        return self._schedule(self._composable_base(i), i)
+
+    def _apply(self, t: int | float) -> None:
+        if not self._driving:  # at construction (and load_state_dict) the lr is left alone
+            return
+        return  # reductions are written by step()
+
+    def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
+        """Feed one metric (``epoch``, deprecated in torch, sets last_epoch)."""
+        current = float(metrics)
+        self.last_epoch = self.last_epoch + 1 if epoch is None else self._check_epoch(epoch)
+        groups = self.optimizer.param_groups
+        for i, st in self._group_states():
+            st.report(current, reduce=lambda i=i: self._reduce(groups[i], i))
+
+    def report(self, metric: Any) -> bool:
+        before = [st.reductions for st in self._plateaus]
+        self.step(metric)
+        return [st.reductions for st in self._plateaus] != before
+
+    def _group_states(self) -> list[tuple[int, Any]]:
+        out = []
+        k = 0
+        for i, s in enumerate(self._tracks[0].schedules):
+            if s is not None and len(getattr(s, "factors", ())) == 2:
+                out.append((i, self._plateaus[k]))
+                k += 1
+        return out
+
+    def _reduce(self, group: dict[str, Any], i: int) -> bool:
+        old = _as_float(group["lr"], "lr")
+        new = max(old * self.factor, self.min_lrs[i])
+        if old - new > self.eps:
+            cur = group["lr"]
+            if hasattr(cur, "fill_"):
+                cur.fill_(new)
+            else:
+                group["lr"] = new
+            self._tracks[0].last[i] = new
+            return True
+        return False
+
+    def get_last_lr(self) -> list[float]:
+        return [_as_float(g["lr"], "lr") for g in self.optimizer.param_groups]
+
+    def _load_torch_extra(self, sd: dict[str, Any]) -> None:
+        for st in self._plateaus:
+            best = sd.get("best", st.best)
+            st.best = float(best)
+            st.num_bad_epochs = int(sd.get("num_bad_epochs", 0))
+            st.cooldown_counter = int(sd.get("cooldown_counter", 0))
+
+    def _config(self) -> dict[str, Any]:
+        return {"mode": self.mode, "factor": self.factor, "patience": self.patience,
+                "threshold": self.threshold, "threshold_mode": self.threshold_mode,
+                "cooldown": self.cooldown, "min_lrs": list(self.min_lrs), "eps": self.eps}
+
+    def state_dict(self) -> dict[str, Any]:
+        """JSON-able: the rule's settings and its state (the lr is the optimizer's)."""
+        sd = super().state_dict()
+        sd["config"] = self._config()
+        return sd
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], on_change: str | None = None) -> None:
+        """Restore the plateau state; settings that differ are refused unless
+        ``on_change`` is ``"continue"`` (or ``"rescale"``, the same here)."""
+        policy = self.on_change if on_change is None else on_change
+        if isinstance(state_dict, dict) and "format" not in state_dict and "last_epoch" in state_dict:
+            self._load_torch_state(state_dict, policy)
+            return
+        sd = _check_state(state_dict)
+        saved = sd.get("config")
+        if not isinstance(saved, dict):
+            raise ValueError("state_dict lacks the 'config' of a ReduceLROnPlateau")
+        now = self._config()
+        diff = [f"  {k}: saved {saved.get(k)!r}, now {v!r}" for k, v in now.items() if saved.get(k) != v]
+        if diff and policy == "error":
+            raise ValueError("the ReduceLROnPlateau settings differ from the saved ones:\n" + "\n".join(diff)
+                             + "\nPass on_change='continue' to keep the saved state with the new settings.")
+        if len(sd["plateaus"]) != len(self._plateaus):
+            raise ValueError(f"state_dict holds {len(sd['plateaus'])} plateau states, this scheduler "
+                             f"{len(self._plateaus)}")
+        for j, (st, s) in enumerate(zip(self._plateaus, sd["plateaus"], strict=True)):
+            st.load_state_dict(s, f"state_dict['plateaus'][{j}]")
+        self.last_epoch = sd["last_epoch"]
+
+    def _first(self, name: str) -> Any:
+        return getattr(self._plateaus[0], name) if self._plateaus else 0
+
+    @property
+    def best(self) -> float:
+        return self._plateaus[0].best if self._plateaus else self.mode_worse
+
+    @property
+    def num_bad_epochs(self) -> int:
+        return self._first("num_bad_epochs")
+
+    @property
+    def cooldown_counter(self) -> int:
+        return self._first("cooldown_counter")
+
+    @property
+    def in_cooldown(self) -> bool:
+        return self.cooldown_counter > 0
+
