@@ -116,3 +116,11 @@ def test_yaml_is_never_executed():
     text = "schedule: !!python/object/apply:os.system ['echo pwned']\n"
     with pytest.raises(ValueError, match="malformed YAML"):
         loads_config(text, yaml=True)
+
+
+def test_the_docs_section_examples():
+    import doctest
+
+    section = EXAMPLE.parents[1] / "sections" / "7-training-stacks.md"
+    result = doctest.testfile(str(section), module_relative=False, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 3 and result.failed == 0
