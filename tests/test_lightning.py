@@ -115,3 +115,41 @@ def test_config_with_total_auto_resolves_with_estimated_stepping_batches(tmp_pat
     cfg = from_dict({"schedule": "linear('rest')", "total": 1000})
     with pytest.raises(ValueError, match="total is 1000 but the trainer runs 8 optimizer steps"):
         fit(cfg, tmp_path, epochs=2, accumulate=2)
+
+
+class StopAfterEpochs(pl.Callback):
+    """Ends fit after n epochs, as a run that was stopped there."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        if trainer.current_epoch + 1 >= self.n:
+            trainer.should_stop = True
+
+
+@pytest.mark.slow
+def test_resume_from_a_lightning_checkpoint_continues_the_schedule(tmp_path):
+    schedule = lrkit.warmup(lrkit.cosine("rest", end=0.1), "25%")
+    full, _, _ = fit(schedule, tmp_path / "full", epochs=3, accumulate=2)
+    assert len(full.used) == 12
+
+    def trainer(folder, epochs=3, callbacks=()):
+        return pl.Trainer(accelerator="cpu", devices=1, max_epochs=epochs, accumulate_grad_batches=2,
+                          logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                          enable_model_summary=False, default_root_dir=tmp_path / folder,
+                          callbacks=list(callbacks))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stopped, t = Tiny(schedule), trainer("a", callbacks=[StopAfterEpochs(1)])
+        t.fit(stopped)
+        ckpt = tmp_path / "after-epoch-1.ckpt"
+        t.save_checkpoint(ckpt)
+        resumed = Tiny(schedule)
+        trainer("b").fit(resumed, ckpt_path=ckpt)
+        # resuming into a longer run changes the resolved schedule: refused, showing both
+        with pytest.raises(ValueError, match=r"(?s)saved: warmup\(cosine\(9.*now:   warmup\(cosine\(12"):
+            trainer("c", epochs=4).fit(Tiny(schedule), ckpt_path=ckpt)
+    assert stopped.used == full.used[:4]
+    assert resumed.used == full.used[4:]
