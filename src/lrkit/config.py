@@ -109,14 +109,16 @@ def loads_config(text: str, *, yaml: bool = False, where: str = "<config>") -> S
     data = _read_yaml(text, where) if yaml else _read_json(text, where)
     if yaml:
         locate.check_duplicates()  # type: ignore[attr-defined]
-    return from_dict(data, where=where, _locate=locate)
+    return _from_dict(data, where, locate)
 
 
-def from_dict(data: Any, *, where: str = "<config>", _locate: Any = None) -> ScheduleConfig:
+def from_dict(data: Any, *, where: str = "<config>") -> ScheduleConfig:
     """Read a schedule section already loaded into a mapping (for example
     ``OmegaConf.to_container(cfg.lr_schedule, resolve=True)`` under Hydra)."""
-    locate = _locate or _NoLines()
+    return _from_dict(data, where, _NoLines())
 
+
+def _from_dict(data: Any, where: str, locate: Any) -> ScheduleConfig:
     def fail(path: tuple[Any, ...], message: str) -> ValueError:
         return ValueError(f"{_at(where, locate.line(path))}{_dotted(path)}: {message}")
 
