@@ -175,6 +175,8 @@ CHAINABLE = ["StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR",
 # children whose lr at a milestone torch computes from their base lr (closed form)
 SEQUENTIABLE = ["StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR", "PolynomialLR",
                 "CosineAnnealingLR", "LambdaLR", "CosineAnnealingWarmRestarts", "CyclicLR"]
+# (not OneCycleLR: torch's overwrites group["initial_lr"], which SequentialLR then hands to the
+# other children as their base -- a difference listed in the README)
 
 CLASSES = ["LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
            "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",

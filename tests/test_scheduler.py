@@ -346,3 +346,8 @@ def test_edge_arguments_do_the_right_thing():
     opt = Opt(1.0)
     lrkit.OneCycleLR(opt, 1.0, total_steps=10, anneal_strategy="linear").step(10)
     assert lrs(opt)[0] == pytest.approx(1.0 / 25 / 1e4)  # torch extends the line below the minimum
+    opt = Opt(1.0)
+    seq = lrkit.SequentialLR(opt, [lrkit.StepLR(opt, 2, 0.5), lrkit.OneCycleLR(opt, 0.1, total_steps=10)], [4])
+    assert lrs(opt) == [1.0] and opt.param_groups[0]["initial_lr"] == 1.0  # not max_lr / div_factor
+    seq.step(4)
+    assert lrs(opt) == pytest.approx([0.1 / 25])

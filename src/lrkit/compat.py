@@ -530,9 +530,11 @@ class OneCycleLR(_Compat):
         max_lrs = _format_param("max_lr", optimizer, max_lr)
         if last_epoch == -1:
             for m, g in zip(max_lrs, groups, strict=True):
-                g["initial_lr"] = m / div_factor
+                # torch also overwrites group["initial_lr"] with max_lr / div_factor, which
+                # then becomes the base of any scheduler built after this one and breaks
+                # resuming those built before it: lrkit leaves initial_lr alone
                 g["max_lr"] = m
-                g["min_lr"] = g["initial_lr"] / final_div_factor
+                g["min_lr"] = m / div_factor / final_div_factor
         self.cycle_momentum = cycle_momentum
         T = self.total_steps
         lr = []
@@ -555,8 +557,8 @@ class OneCycleLR(_Compat):
             ms = [self._momentum(shape.phases((mm, bm, mm))) for shape, mm, bm in
                   zip(shapes, maxm, basem, strict=True)]
             momentum = (mparam, ms)
-        bases = _bases(optimizer, last_epoch)
-        self._start(optimizer, lr, last_epoch, bases, momentum)
+        _bases(optimizer, last_epoch)
+        self._start(optimizer, lr, last_epoch, [m / div_factor for m in max_lrs], momentum)
 
     def _momentum(self, phases: list[tuple[float, float, float]]) -> Schedule:
         """Momentum through the phases [(end, from, to)] (``interpolate``), then torch's value
@@ -793,7 +795,6 @@ class ReduceLROnPlateau(_Compat):
                 cur.fill_(new)
             else:
                 group["lr"] = new
-            self._tracks[0].last[i] = new
             return True
         return False
 

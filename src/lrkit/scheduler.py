@@ -104,7 +104,7 @@ def _as_schedule(s: Any, where: str, total_steps: int | None) -> Schedule:
 class _Track:
     """One scheduled parameter: per-group schedules, bases, compiled slots."""
 
-    __slots__ = ("param", "key", "index", "relative", "low", "high", "schedules", "bases", "last")
+    __slots__ = ("param", "key", "index", "relative", "low", "high", "schedules", "bases", "fns")
 
     def __init__(self, param: str, relative: bool, schedules: list[Schedule | None],
                  bases: list[float]) -> None:
@@ -114,7 +114,6 @@ class _Track:
         self.low, self.high = _RANGES.get(self.key, (-_MAX, _MAX))
         self.schedules = schedules
         self.bases = bases
-        self.last: list[float | None] = [None] * len(schedules)
 
 
 class Scheduler:
@@ -219,7 +218,9 @@ class Scheduler:
         self._plateaus = []
         memo: dict[int, Schedule] = {}
         slots = []
+        index: dict[tuple[int, str], int | None] = {}
         for track in self._tracks:
+            track.fns = fns = [None] * len(track.schedules)
             for i, s in enumerate(track.schedules):
                 if s is None:
                     continue
@@ -235,29 +236,38 @@ class Scheduler:
                     if not isinstance(cur, (list, tuple)) or len(cur) <= track.index:
                         raise ValueError(f"param_groups[{i}][{track.key!r}] has no index {track.index}")
                     kind = _ITEM_TENSOR if _is_tensor(cur[track.index]) else _ITEM
-                slots.append((g, track.key, track.index, fn, track.bases[i], kind, track.last, i,
-                              track.low, track.high, track))
+                slots.append((g, track.key, fn, track.bases[i], kind, i, track.low, track.high))
+                fns[i] = fn
+                index[i, track.key] = track.index
         self._slots = slots
+        self._index = index
 
     # -- stepping -------------------------------------------------------------
     def _apply(self, t: int | float) -> None:
-        for g, key, index, fn, base, kind, last, i, low, high, track in self._slots:
+        self._applied = t
+        for g, key, fn, base, kind, i, low, high in self._slots:
             v = base * fn(t)
             if not low <= v <= high:
-                self._out_of_range(track, i, t, v)
+                self._out_of_range(i, key, t, v)
             if kind == _PLAIN:
                 g[key] = v
             elif kind == _TENSOR:
-                g[key].fill_(v)
-            elif kind == _ITEM:
-                seq = g[key]
-                g[key] = (*seq[:index], v, *seq[index + 1:]) if isinstance(seq, tuple) \
-                    else [*seq[:index], v, *seq[index + 1:]]
+                g[key].fill_(v)  # in place: no new tensor, no recompile, no host sync
             else:
-                g[key][index].fill_(v)
-            last[i] = v
+                self._write_item(g, key, kind, v, i)
 
-    def _out_of_range(self, track: _Track, i: int, t: Any, v: float) -> None:
+    def _write_item(self, g: dict[str, Any], key: str, kind: int, v: float, i: int) -> None:
+        """Write one item of a tuple/list entry such as ``betas``."""
+        index = self._index[i, key]
+        if kind == _ITEM_TENSOR:
+            g[key][index].fill_(v)
+            return
+        seq = g[key]
+        items = [*seq[:index], v, *seq[index + 1:]]
+        g[key] = tuple(items) if isinstance(seq, tuple) else items
+
+    def _out_of_range(self, i: int, key: str, t: Any, v: float) -> None:
+        track = next(tr for tr in self._tracks if tr.key == key and tr.schedules[i] is not None)
         low, high = track.low, track.high
         if high == _BELOW_ONE:
             rng = f"[{low:g}, 1)"
@@ -315,7 +325,7 @@ class Scheduler:
         track = self._tracks[0]
         groups = self.optimizer.param_groups
         out = []
-        for i, x in enumerate(track.last):
+        for i, x in enumerate(self._last_values(track)):
             if x is None:
                 cur = groups[i][track.key]
                 x = _as_float(cur if track.index is None else cur[track.index], "value")
@@ -323,11 +333,16 @@ class Scheduler:
         return out
 
     def get_last_values(self, param: str | None = None) -> list[float | None]:
-        """The values last written for ``param`` (default: the first track)."""
+        """The values last written for ``param`` (default: the first track); None for a
+        group it leaves alone."""
         for track in self._tracks:
             if param is None or track.param == param:
-                return list(track.last)
+                return self._last_values(track)
         raise KeyError(f"this scheduler does not schedule {param!r}")
+
+    def _last_values(self, track: _Track) -> list[float | None]:
+        t = self._applied  # recomputed, not stored every step: the hot path stays lean
+        return [None if fn is None else b * fn(t) for fn, b in zip(track.fns, track.bases, strict=True)]
 
     @property
     def schedules(self) -> list[Schedule | None]:

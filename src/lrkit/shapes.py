@@ -58,6 +58,9 @@ class constant(Schedule):
         value = self.value
         return lambda t: value
 
+    def _duration(self) -> Any:
+        return 0
+
 
 @register
 class linear(Schedule):
@@ -255,15 +258,15 @@ class piecewise(Schedule):
         self._store(boundaries=b, values=vals)
 
     def _eval(self, t: Any, m: Any) -> Any:
-        out: Any = m.full(t, self.values[0])
-        for b, value in zip(self.boundaries, self.values[1:]):
+        out: Any = m.full(t, self._values[0])
+        for b, value in zip(self.boundaries, self._values[1:]):
             out = m.where(t >= b, value, out)
         return out
 
     def _compile(self) -> Any:
         import bisect
 
-        bs, vals = list(self.boundaries), list(self.values)
+        bs, vals = list(self.boundaries), list(self._values)
         return lambda t: vals[bisect.bisect_right(bs, t)]
 
     def _duration(self) -> Any:
@@ -495,14 +498,15 @@ class wsd(Schedule):
     warmup f = q (``warmup_shape`` linear), ½(1 − cos πq) (cosine) or
     1 − √(1 − q) (1-sqrt); decay f = 1 − q (linear), ½(1 + cos πq) (cosine)
     or 1 − √q (1-sqrt); value = end + (peak − end)·f.  The warmup starts from
-    ``end``, as transformers' ``min_lr_ratio`` does.
+    ``end``, as transformers' ``min_lr_ratio`` does.  ``cycles`` (cosine decay
+    only, transformers' ``num_cycles``): f = ½(1 + cos 2π·cycles·q).
     """
 
     name = "wsd"
 
     def __init__(self, steps: Any, warmup: Any, decay: Any, peak: float = 1.0,
                  end: float = 0.0, shape: str = "1-sqrt", decay_from: Any = None,
-                 warmup_shape: str = "linear") -> None:
+                 warmup_shape: str = "linear", cycles: float = 0.5) -> None:
         steps = v.duration("steps", steps)
         warmup = v.duration("warmup", warmup, allow_zero=True)
         decay = v.duration("decay", decay, allow_zero=True)
@@ -511,7 +515,8 @@ class wsd(Schedule):
         self._store(steps=steps, warmup=warmup, decay=decay, peak=v.real("peak", peak),
                     end=v.real("end", end), shape=v.choice("shape", shape, _WSD_SHAPES),
                     decay_from=decay_from,
-                    warmup_shape=v.choice("warmup_shape", warmup_shape, _WSD_SHAPES))
+                    warmup_shape=v.choice("warmup_shape", warmup_shape, _WSD_SHAPES),
+                    cycles=v.real("cycles", cycles, low=0.0, low_open=True))
         if all(isinstance(x, (int, float)) for x in (steps, warmup, decay)):
             if decay_from is None and warmup + decay > steps:
                 raise ValueError(
@@ -543,9 +548,11 @@ class wsd(Schedule):
             qd = (m.minimum(m.maximum(t, s0), s0 + d) - s0) / d
             if self.shape == "linear":
                 fd = 1 - qd
-            elif self.shape == "cosine":
+            elif self.shape == "cosine" and self.cycles == 0.5:
                 cd = m.sin(_HALF_PI * (1 - qd))  # ½(1 + cos πq)
                 fd = cd * cd
+            elif self.shape == "cosine":
+                fd = 0.5 * (1 + m.cos(2 * math.pi * self.cycles * qd))
             else:
                 fd = 1 - m.sqrt(qd)
             fall = end + (peak - end) * fd

@@ -34,7 +34,7 @@ class _TorchMixin:
     """What every lrkit.torch scheduler adds to its torch-free twin."""
 
     _hook: Any = None
-    _step_count: int = 1
+    _step_count: int = 1  # read by torch's step-order checks; lrkit has none
 
     def _attach(self, on_optimizer_step: bool) -> None:
         if not isinstance(on_optimizer_step, bool):
@@ -54,8 +54,7 @@ class _TorchMixin:
             self._hook = register(self._on_optimizer_step)
 
     def _on_optimizer_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
-        self._step_count += 1
-        super().step()  # type: ignore[misc]  # the class's own step (past _TorchMixin)
+        super().step()  # type: ignore[misc]  # the class's own step
 
     @property
     def on_optimizer_step(self) -> bool:
@@ -68,9 +67,9 @@ class _TorchMixin:
             self._hook = None
 
     def step(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        """As the class's own ``step``; without arguments a no-op when ``on_optimizer_step``."""
         if not args and not kwargs and self._hook is not None:
             return  # advanced by the optimizer's step hook
-        self._step_count += 1
         super().step(*args, **kwargs)  # type: ignore[misc]
 
     def __getstate__(self) -> dict[str, Any]:
@@ -118,7 +117,22 @@ def _innermost(optimizer: Any) -> Any:
     return target
 
 
-class Scheduler(_TorchMixin, _core.Scheduler, LRScheduler):
+class _FastStep(_TorchMixin):
+    """``step`` for the classes whose step is :meth:`lrkit.Scheduler.step`, inlined (hot path)."""
+
+    def step(self, epoch: Any = None) -> None:  # type: ignore[override]
+        """Advance one step (a no-op with ``on_optimizer_step``), or jump to ``epoch``."""
+        if epoch is None:
+            if self._hook is not None:
+                return  # advanced by the optimizer's step hook
+            t = self.last_epoch + 1
+        else:
+            t = self._check_epoch(epoch)  # type: ignore[attr-defined]
+        self.last_epoch = t
+        self._apply(t)  # type: ignore[attr-defined]
+
+
+class Scheduler(_FastStep, _core.Scheduler, LRScheduler):
     """:class:`lrkit.Scheduler` that is a torch ``LRScheduler`` (see the module docstring).
 
     ``on_optimizer_step=True``: advance once per real ``optimizer.step()``.
@@ -139,7 +153,8 @@ def _wrap(cls: type, torch_base: type = LRScheduler) -> type:
         cls.__init__(self, *args, **kwargs)
         self._attach(on_optimizer_step)
 
-    twin = type(cls.__name__, (_TorchMixin, cls, torch_base), {
+    mixin = _FastStep if cls.step is _core.Scheduler.step else _TorchMixin
+    twin = type(cls.__name__, (mixin, cls, torch_base), {
         "__init__": __init__, "__doc__": cls.__doc__, "__module__": __name__,
         "__qualname__": cls.__name__,
     })
