@@ -81,7 +81,7 @@ def test_unknown_keys_name_the_key_and_line():
 
 
 def test_bad_values_name_the_key_and_line():
-    with pytest.raises(ValueError, match=r"line 3: schedule\.steps: steps must be > 0 steps, got -5"):
+    with pytest.raises(ValueError, match=r"line 3: schedule\.steps: steps must be .*> 0.*-5"):
         loads_config("total: auto\nschedule:\n  steps: -5\n  type: cosine\n", yaml=True)
     with pytest.raises(ValueError, match=r"line 2: total: total must be 'auto' or a number of"):
         loads_config("schedule: cosine('rest')\ntotal: ???\n", yaml=True)
