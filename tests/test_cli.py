@@ -269,15 +269,19 @@ def test_config_files_json_and_yaml(tmp_path):
 
 # -- the documentation's samples are real output -----------------------------------------------
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "sections" / "5-cli.md"
+DOCS_HEADING = "## See a schedule before training: the `lrkit` command"
+
+
+def _doc_text() -> str:
+    from .readme import section
+
+    return section(DOCS_HEADING)
 
 
 def _doc_samples() -> list[tuple[str, str]]:
     import re
 
-    if not DOCS.exists():
-        return []
-    blocks = re.findall(r"```text\n\$ (lrkit .*?)\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
+    blocks = re.findall(r"```text\n\$ (lrkit .*?)\n(.*?)```", _doc_text(), re.S)
     return [(cmd, out) for cmd, out in blocks]
 
 
@@ -293,11 +297,10 @@ def test_doc_yaml_example(tmp_path):
     pytest.importorskip("yaml")
     import re
 
-    if not DOCS.exists():
-        pytest.skip("no docs section")
-    text = DOCS.read_text(encoding="utf-8")
+    text = _doc_text()
     yaml_block = re.search(r"```yaml\n(.*?)```", text, re.S).group(1)
     (tmp_path / "schedules.yaml").write_text(yaml_block)
     out = ok("describe", "@schedules.yaml", cwd=tmp_path)
     assert out.startswith("baseline\n") and "\n\nshort_warmup\n" in out and "seams    none" in out
-    assert "![" in text and (DOCS.parents[1] / "warmup-cosine.png").stat().st_size < 100_000
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    assert "![" in text and (docs / "warmup-cosine.png").stat().st_size < 100_000

@@ -121,6 +121,11 @@ def test_yaml_is_never_executed():
 def test_the_docs_section_examples():
     import doctest
 
-    section = EXAMPLE.parents[1] / "sections" / "7-training-stacks.md"
-    result = doctest.testfile(str(section), module_relative=False, optionflags=doctest.ELLIPSIS)
+    from .readme import section
+
+    text = section("## Training stacks: Lightning, Hugging Face Trainer, DDP, crash-safe resume, config files")
+    test = doctest.DocTestParser().get_doctest(text, {}, "README training stacks", "README.md", 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(test)
+    result = runner.summarize(verbose=False)
     assert result.attempted >= 3 and result.failed == 0

@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-from pathlib import Path
 
 import pytest
 
-SECTION = Path(__file__).resolve().parents[1] / "docs" / "sections" / "3-pytorch.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", SECTION.read_text(encoding="utf-8"), re.S)
+from .readme import section
+
+BLOCKS = re.findall(r"```python\n(.*?)```", section("## PyTorch, and any optimizer with `param_groups`"), re.S)
 
 
 @pytest.mark.parametrize("i", range(len(BLOCKS)))
