@@ -82,7 +82,7 @@ def schedules(draw, depth: int = 2) -> L.Schedule:
         return _shape(draw)
     inner = draw(schedules(depth - 1))
     kind = draw(st.sampled_from(["warmup", "join", "restarts", "clip", "shift", "per_epoch",
-                                 "noise", "product", "scale"]))
+                                 "noise", "product", "scale", "sum"]))
     if kind == "warmup":
         return L.warmup(inner, draw(durations), start=draw(values),
                         kind=draw(st.sampled_from(["linear", "cosine"])))
@@ -105,4 +105,6 @@ def schedules(draw, depth: int = 2) -> L.Schedule:
                        kind=draw(st.sampled_from(["normal", "uniform"])))
     if kind == "product":
         return inner * draw(schedules(depth - 1))
+    if kind == "sum":
+        return inner + draw(st.one_of(st.floats(0.0, 1.0), schedules(depth - 1)))
     return inner * draw(st.floats(0.1, 5.0))

@@ -93,6 +93,7 @@ def test_bad_combinator_arguments():
         (lambda: L.noise(c, 0.1, seed=-1), ValueError, "seed"),
         (lambda: L.shift(c, nan), ValueError, "steps"),
         (lambda: L.pingpong(L.exponential(0.5)), ValueError, "duration"),
+        (lambda: L.pingpong(L.constant(0.5)), ValueError, "duration"),
         (lambda: c * "2", TypeError, ""),
         (lambda: c * nan, ValueError, "finite"),
         (lambda: L.frac(0), ValueError, "frac"),
@@ -127,7 +128,7 @@ ATTACKS = [
     "cosine(*[10])",
     "cosine(**{'steps': 10})",
     "os.system('ls')",
-    "cosine(10) + cosine(10)",
+    "cosine(10) - cosine(10)",
     "cosine(10) ** 2",
     "cosine(1e999)",
     "cosine(10, start=1e999)",
@@ -212,6 +213,11 @@ def test_loads_json_and_yaml(tmp_path):
         L.loads("{bad json")
     with pytest.raises(ValueError):
         L.loads("!!python/object/apply:os.system ['ls']", yaml=True)
+    listed = L.loads("- cosine(10)\n- {type: linear, steps: 5, name: lin}\n"
+                     "- wsd: {type: wsd, steps: 9, warmup: 1, decay: 2}\n", yaml=True)
+    assert listed == {"cosine(10)": L.cosine(10), "lin": L.linear(5), "wsd": L.wsd(9, 1, 2)}
+    with pytest.raises(ValueError, match="item 1"):
+        L.loads('["cosine(10)", 3]')
 
 
 def test_import_lrkit_is_light():

@@ -140,3 +140,26 @@ def test_onecycle_is_just_join_of_annealings():
 def test_math_identity_cosine_vs_restarts_warmup():
     s = L.warmup(L.restarts(L.cosine(10), 10), 5)
     assert s(15) == 1.0 and s(20) == approx(0.5) and math.isclose(s(25), 1.0)
+
+
+def test_sums_and_offsets():
+    s = 0.1 + 0.9 * L.cosine(10)
+    assert s(0) == 1.0 and s(10) == 0.1
+    assert repr(s) == "0.1 + 0.9 * cosine(10)" and L.parse(repr(s)) == s
+    p = (L.cosine(10) + 0.5) * 2.0
+    assert repr(p) == "(cosine(10) + 0.5) * 2.0" and L.parse(repr(p)) == p and p(10) == 1.0
+    assert isinstance(L.linear(5) + L.linear(5) + 1.0, L.Sum)
+    with pytest.raises(ValueError, match="'\\+' needs a schedule"):
+        L.parse("1 + 2")
+
+
+def test_argument_named_like_a_method_does_not_hide_it():
+    s = L.piecewise([1], [1.0, 2.0])
+    assert s.values(3) == [1.0, 2.0, 2.0]
+    assert s.to_config() == {"type": "piecewise", "boundaries": [1], "values": [1.0, 2.0]}
+
+
+def test_wsd_cycles():
+    s = L.wsd(100, 0, 20, shape="cosine", cycles=1.0)
+    assert s(80) == 1.0 and s(85) == pytest.approx(0.5) and s(90) == pytest.approx(0.0, abs=1e-15)
+    assert s(95) == pytest.approx(0.5) and s(100) == 0.0

@@ -196,6 +196,8 @@ def test_values_and_numpy_scalars():
 def test_durations():
     assert L.cosine(100).duration == 100
     assert L.exponential(0.9).duration is None
+    assert L.constant(0.5).duration == 0
+    assert L.join([L.cosine(10), L.constant(0.1)], [100]).duration == 100
     assert L.warmup(L.cosine(100), 10).duration == 110
     assert L.join([L.constant(), L.cosine(50)], [100]).duration == 150
     assert L.restarts(L.cosine(10), 10, mult=2, limit=3).duration == 70

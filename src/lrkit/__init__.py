@@ -25,13 +25,27 @@ from .combinators import (
     warmup,
 )
 from .compat import (
-    ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR,
-    ExponentialLR, LambdaLR, LinearLR, MultiplicativeLR, MultiStepLR, OneCycleLR, PolynomialLR,
-    ReduceLROnPlateau, SequentialLR, StepLR,
+    ChainedScheduler,
+    ConstantLR,
+    CosineAnnealingLR,
+    CosineAnnealingWarmRestarts,
+    CyclicLR,
+    ExponentialLR,
+    LambdaLR,
+    LinearLR,
+    MultiplicativeLR,
+    MultiStepLR,
+    OneCycleLR,
+    PolynomialLR,
+    ReduceLROnPlateau,
+    SequentialLR,
+    StepLR,
 )
+from .describe import Description, Seam, describe
 from .durations import Frac, frac
+from .finder import RangeTestResult, lr_range_test
 from .plateau import plateau
-from .schedule import REGISTRY, Product, Schedule
+from .schedule import REGISTRY, Product, Schedule, Sum
 from .scheduler import Scheduler
 from .shapes import (
     constant,
@@ -55,11 +69,12 @@ from .spec import from_config, load, loads, parse
 __version__ = "0.1.0"
 
 __all__ = [
-    "Schedule", "Product", "REGISTRY", "Frac", "frac",
+    "Schedule", "Product", "Sum", "REGISTRY", "Frac", "frac",
     "constant", "linear", "cosine", "polynomial", "exponential", "step", "multistep",
     "piecewise", "interpolate", "inverse_sqrt", "inverse_time", "onecycle", "cyclic", "wsd", "rex",
     "warmup", "join", "restarts", "clip", "shift", "per_epoch", "noise", "pingpong", "custom",
-    "register_custom", "parse", "from_config", "load", "loads", "__version__",
+    "register_custom", "parse", "from_config", "load", "loads", "describe", "Description", "Seam",
+    "lr_range_test", "RangeTestResult", "__version__",
     "Scheduler", "plateau",
     "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
     "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "CyclicLR",

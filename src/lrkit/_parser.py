@@ -10,7 +10,7 @@ import ast
 import math
 
 from .durations import Frac
-from .schedule import REGISTRY, Product, Schedule
+from .schedule import REGISTRY, Product, Schedule, Sum
 from .spec import MAX_DEPTH, MAX_TEXT
 
 TYPE_CHECKING = False
@@ -50,13 +50,14 @@ class _Reader:
             if len(node.elts) > 10_000:
                 raise self.fail(node, "list too long")
             return [self.read(e, depth + 1) for e in node.elts]
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Add)):
             left = self.read(node.left, depth + 1)
             right = self.read(node.right, depth + 1)
+            sign = "*" if isinstance(node.op, ast.Mult) else "+"
             if not (isinstance(left, Schedule) or isinstance(right, Schedule)):
-                raise self.fail(node, "'*' needs a schedule on at least one side")
+                raise self.fail(node, f"'{sign}' needs a schedule on at least one side")
             try:
-                return Product([left, right])
+                return Product([left, right]) if sign == "*" else Sum([left, right])
             except (TypeError, ValueError) as e:
                 raise self.fail(node, str(e)) from None
         if isinstance(node, ast.Call):

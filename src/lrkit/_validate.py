@@ -63,7 +63,7 @@ def duration(name: str, value: Any, *, allow_zero: bool = False) -> int | float 
     if not math.isfinite(f):
         raise ValueError(f"{name} must be a finite number of steps, got {value!r}")
     if f < 0 or (f == 0 and not allow_zero):
-        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'} steps, got {value!r}")
+        raise ValueError(f"{name} must be a number of steps {'>= 0' if allow_zero else '> 0'}, got {value!r}")
     if isinstance(d, numbers.Integral) or f == int(f):
         return int(f)
     return f

@@ -561,8 +561,8 @@ class pingpong(Schedule):
 
     def __init__(self, schedule: Schedule) -> None:
         schedule = _schedule("schedule", schedule)
-        if schedule.resolved and schedule._duration() is None:
-            raise ValueError(f"pingpong needs a schedule with a duration, got {schedule!r}")
+        if schedule.resolved and not schedule._duration():
+            raise ValueError(f"pingpong needs a schedule with a duration > 0, got {schedule!r}")
         self._store(schedule=schedule)
 
     def _eval(self, t: Any, m: Any) -> Any:

@@ -152,14 +152,69 @@ class _Compat(Scheduler):
             tracks.append(_Track(momentum[0], False, list(momentum[1]), [1.0] * n))
         self._setup(optimizer, tracks, last_epoch + 1)
 
-    def _lr_track(self) -> _Track:
-        return self._tracks[0]
+    def load_state_dict(self, state_dict: Mapping[str, Any], on_change: str | None = None) -> None:
+        """As :meth:`lrkit.Scheduler.load_state_dict`; also reads a state dict saved by
+        torch's class of the same name (to move a running job to lrkit): its step, and
+        its settings, which must equal this scheduler's unless ``on_change`` is given."""
+        if isinstance(state_dict, dict) and "format" not in state_dict and (
+                "last_epoch" in state_dict or "_schedulers" in state_dict):
+            self._load_torch_state(state_dict, self.on_change if on_change is None else on_change)
+        else:
+            super().load_state_dict(state_dict, on_change)
 
-    def _momentum_track(self) -> _Track | None:
-        for tr in self._tracks[1:]:
-            if tr.param in ("momentum", "betas[0]"):
-                return tr
-        return None
+    def _load_torch_state(self, sd: dict[str, Any], policy: str) -> None:
+        diff = []
+        for key, saved in sd.items():
+            if key.startswith("_") or key in ("last_epoch", "optimizer", "verbose"):
+                continue
+            mine = self.base_lrs if key == "base_lrs" else self.__dict__.get(key, _MISSING)
+            if mine is _MISSING:
+                continue
+            a, b = _plain(saved), _plain(mine)
+            if a is not _MISSING and b is not _MISSING and a != b:
+                diff.append(f"  {key}: saved {a!r}, now {b!r}")
+        if diff and policy == "error":
+            raise ValueError(
+                f"the torch {type(self).__name__} state_dict has other settings than this scheduler:\n"
+                + "\n".join(diff) + "\nPass on_change='continue' to keep its step with these settings."
+            )
+        step = sd.get("last_epoch")
+        if step is None:  # ChainedScheduler: its children's step
+            kids = sd.get("_schedulers") or [{}]
+            step = kids[0].get("last_epoch", 0) if isinstance(kids[0], dict) else 0
+        step = self._check_epoch(step)
+        self._load_torch_extra(sd)
+        self.last_epoch = step
+        self._apply(step)
+
+    def _load_torch_extra(self, sd: dict[str, Any]) -> None:
+        """Class-specific state beyond the step (ReduceLROnPlateau)."""
+
+    @property
+    def base_lrs(self) -> list[float]:
+        """torch's ``base_lrs``."""
+        return list(self._base_lrs)
+
+
+_MISSING = object()
+
+
+def _plain(x: Any) -> Any:
+    """A torch state value as plain numbers/strings for comparison (_MISSING if not comparable)."""
+    if hasattr(x, "item") and hasattr(x, "dim"):
+        return float(x.item()) if x.dim() == 0 else _MISSING
+    if isinstance(x, bool) or x is None or isinstance(x, str):
+        return x
+    if isinstance(x, numbers.Real):
+        return float(x)
+    if isinstance(x, dict):  # a Counter of milestones
+        if all(isinstance(v, int) for v in x.values()):
+            return sorted(k for k, c in x.items() for _ in range(c))
+        return _MISSING
+    if isinstance(x, (list, tuple)):
+        items = [_plain(y) for y in x]
+        return _MISSING if any(y is _MISSING for y in items) else items
+    return _MISSING
 
 
 def _children(cls_name: str, optimizer: Any, schedulers: Sequence[Any]) -> list[Scheduler]:
@@ -416,7 +471,6 @@ class CyclicLR(_Compat):
                 for mm, bm, g in zip(self.max_momentums, self.base_momentums, groups, strict=True):
                     g["max_momentum"], g["base_momentum"] = mm, bm
         _bases(optimizer, last_epoch)  # torch sets initial_lr like every scheduler
-        self.base_lrs_ = base_lrs
         down_arg = None if step_size_down is None else down
         lr = [self._cycle(b, m, up, down_arg) for b, m in zip(base_lrs, self.max_lrs, strict=True)]
         momentum = None
@@ -476,9 +530,11 @@ class OneCycleLR(_Compat):
         max_lrs = _format_param("max_lr", optimizer, max_lr)
         if last_epoch == -1:
             for m, g in zip(max_lrs, groups, strict=True):
-                g["initial_lr"] = m / div_factor
+                # torch also overwrites group["initial_lr"] with max_lr / div_factor, which
+                # then becomes the base of any scheduler built after this one and breaks
+                # resuming those built before it: lrkit leaves initial_lr alone
                 g["max_lr"] = m
-                g["min_lr"] = g["initial_lr"] / final_div_factor
+                g["min_lr"] = m / div_factor / final_div_factor
         self.cycle_momentum = cycle_momentum
         T = self.total_steps
         lr = []
@@ -501,8 +557,8 @@ class OneCycleLR(_Compat):
             ms = [self._momentum(shape.phases((mm, bm, mm))) for shape, mm, bm in
                   zip(shapes, maxm, basem, strict=True)]
             momentum = (mparam, ms)
-        bases = _bases(optimizer, last_epoch)
-        self._start(optimizer, lr, last_epoch, bases, momentum)
+        _bases(optimizer, last_epoch)
+        self._start(optimizer, lr, last_epoch, [m / div_factor for m in max_lrs], momentum)
 
     def _momentum(self, phases: list[tuple[float, float, float]]) -> Schedule:
         """Momentum through the phases [(end, from, to)] (``interpolate``), then torch's value
@@ -637,6 +693,8 @@ class ChainedScheduler(_Compat):
 
 def _child_base(c: Scheduler, g: int) -> float:
     """A child's reference lr for group g: its lr at step 0 without its own factor."""
+    if isinstance(c, ReduceLROnPlateau):
+        return c._composable_base(g)
     tr = next(t for t in c._tracks if t.param == "lr")
     if tr.relative:
         return tr.bases[g]
@@ -693,11 +751,13 @@ class ReduceLROnPlateau(_Compat):
                     self.cooldown, min_scale=self.min_lrs[i] / b, eps=self.eps / b)
         return constant(b) * p
 
+    def _composable_base(self, i: int) -> float:
+        g = self.optimizer.param_groups[i]
+        return _as_float(g.get("initial_lr", g["lr"]), "initial_lr")
+
     def _composable(self, i: int) -> Schedule:
         """Group i's lr inside a composite: relative to the group's initial lr."""
-        g = self.optimizer.param_groups[i]
-        b = _as_float(g.get("initial_lr", g["lr"]), "initial_lr")
-        return self._schedule(b, i)
+        return self._schedule(self._composable_base(i), i)
 
     def _apply(self, t: int | float) -> None:
         if not self._driving:  # at construction (and load_state_dict) the lr is left alone
@@ -735,12 +795,18 @@ class ReduceLROnPlateau(_Compat):
                 cur.fill_(new)
             else:
                 group["lr"] = new
-            self._tracks[0].last[i] = new
             return True
         return False
 
     def get_last_lr(self) -> list[float]:
         return [_as_float(g["lr"], "lr") for g in self.optimizer.param_groups]
+
+    def _load_torch_extra(self, sd: dict[str, Any]) -> None:
+        for st in self._plateaus:
+            best = sd.get("best", st.best)
+            st.best = float(best)
+            st.num_bad_epochs = int(sd.get("num_bad_epochs", 0))
+            st.cooldown_counter = int(sd.get("cooldown_counter", 0))
 
     def _config(self) -> dict[str, Any]:
         return {"mode": self.mode, "factor": self.factor, "patience": self.patience,
@@ -757,6 +823,9 @@ class ReduceLROnPlateau(_Compat):
         """Restore the plateau state; settings that differ are refused unless
         ``on_change`` is ``"continue"`` (or ``"rescale"``, the same here)."""
         policy = self.on_change if on_change is None else on_change
+        if isinstance(state_dict, dict) and "format" not in state_dict and "last_epoch" in state_dict:
+            self._load_torch_state(state_dict, policy)
+            return
         sd = _check_state(state_dict)
         saved = sd.get("config")
         if not isinstance(saved, dict):

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from typing import Any, ClassVar
 
 
-__all__ = ["Schedule", "Product", "REGISTRY", "register"]
+__all__ = ["Schedule", "Product", "Sum", "REGISTRY", "register"]
 
 #: name -> Schedule subclass, for the text form and configs.  Only what is in
 #: here can be built by ``parse`` or ``from_config``.
@@ -83,7 +83,8 @@ class Schedule:
         args = tuple((n, _freeze(kwargs[n])) for n in names)
         object.__setattr__(self, "_args", args)
         for n, v in args:
-            object.__setattr__(self, n, v)
+            # an argument named like a Schedule method (piecewise's `values`) lives at `_values`
+            object.__setattr__(self, "_" + n if hasattr(Schedule, n) else n, v)
         object.__setattr__(self, "_fn", None)
         object.__setattr__(self, "_hash", None)
 
@@ -243,6 +244,16 @@ class Schedule:
             return Product([other, self])
         return NotImplemented
 
+    def __add__(self, other: Any) -> Schedule:
+        if isinstance(other, Schedule) or _is_number(other):
+            return Sum([self, other])
+        return NotImplemented
+
+    def __radd__(self, other: Any) -> Schedule:
+        if _is_number(other):
+            return Sum([other, self])
+        return NotImplemented
+
     # -- looking at it --------------------------------------------------------
     def plot(self, ax: Any = None, steps: int | None = None, **kwargs: Any) -> Any:
         """Plot with matplotlib (``pip install lrkit[plot]``); returns the Axes."""
@@ -391,4 +402,59 @@ class Product(Schedule):
         return max(known) if known else None
 
     def __repr__(self) -> str:
-        return " * ".join(format_value(f) for f in self.factors)
+        return " * ".join(f"({f!r})" if isinstance(f, Sum) else format_value(f) for f in self.factors)
+
+
+@register
+class Sum(Schedule):
+    """The pointwise sum of schedules and numbers: ``a + b``, ``0.1 + 0.9 * a``.
+
+    value(t) = Σ term(t), numbers acting as constants.  Written ``a + b + 0.1``.
+    """
+
+    name = "sum"
+
+    def __init__(self, terms: Sequence[Schedule | float]) -> None:
+        flat: list[Any] = []
+        if not isinstance(terms, (list, tuple)):
+            raise TypeError("terms must be a list of schedules and numbers")
+        for f in terms:
+            if isinstance(f, Sum):
+                flat.extend(f.terms)
+            elif isinstance(f, Schedule):
+                flat.append(f)
+            elif _is_number(f):
+                v = float(f)
+                if not math.isfinite(v):
+                    raise ValueError(f"a term of a sum must be finite, got {f!r}")
+                flat.append(v)
+            else:
+                raise TypeError(f"terms must be schedules or numbers, not {type(f).__name__}")
+        if len(flat) < 2:
+            raise ValueError("a sum needs at least two terms")
+        if not any(isinstance(f, Schedule) for f in flat):
+            raise ValueError("a sum needs at least one schedule among its terms")
+        self._store(terms=flat)
+
+    terms: tuple[Any, ...]
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        out: Any = 0.0
+        for f in self.terms:
+            out = out + (f._eval(t, m) if isinstance(f, Schedule) else f)
+        return out
+
+    def _compile(self) -> Callable[[Any], float]:
+        fns = [f._compile() if isinstance(f, Schedule) else (lambda t, c=f: c) for f in self.terms]
+        if len(fns) == 2:
+            f0, f1 = fns
+            return lambda t: f0(t) + f1(t)
+        return lambda t: sum(f(t) for f in fns)
+
+    def _duration(self) -> int | float | None:
+        ds = [f._duration() for f in self.terms if isinstance(f, Schedule)]
+        known = [d for d in ds if d is not None]
+        return max(known) if known else None
+
+    def __repr__(self) -> str:
+        return " + ".join(format_value(f) for f in self.terms)

@@ -104,7 +104,7 @@ def _as_schedule(s: Any, where: str, total_steps: int | None) -> Schedule:
 class _Track:
     """One scheduled parameter: per-group schedules, bases, compiled slots."""
 
-    __slots__ = ("param", "key", "index", "relative", "low", "high", "schedules", "bases", "last")
+    __slots__ = ("param", "key", "index", "relative", "low", "high", "schedules", "bases", "fns")
 
     def __init__(self, param: str, relative: bool, schedules: list[Schedule | None],
                  bases: list[float]) -> None:
@@ -114,7 +114,6 @@ class _Track:
         self.low, self.high = _RANGES.get(self.key, (-_MAX, _MAX))
         self.schedules = schedules
         self.bases = bases
-        self.last: list[float | None] = [None] * len(schedules)
 
 
 class Scheduler:
@@ -219,22 +218,29 @@ class Scheduler:
         self._plateaus = []
         memo: dict[int, Schedule] = {}
         slots = []
-        shared: dict[Schedule, Any] = {}  # equal schedules (without plateau state) share a closure
+        index: dict[tuple[int, str], int | None] = {}
+        shared: dict[Schedule, Schedule] = {}  # equal schedules (no plateau state) share a closure
         for track in self._tracks:
+            track.fns = fns = [None] * len(track.schedules)
             for i, s in enumerate(track.schedules):
                 if s is None:
                     continue
                 n_states = len(self._plateaus)
                 bound = bind(s, self._plateaus, memo)
-                affine = None
-                if len(self._plateaus) == n_states:
-                    # value = offset + scale·unit(t) exactly: groups share unit's closure
-                    affine = bound._affine() if track.bases[i] == 1.0 else None
-                    if affine is not None:
-                        bound = affine[2]
-                    bound = shared.setdefault(bound, bound)
                 fn = bound._fn or bound._build()
+                # value = offset + scale·unit(t) with the same arithmetic (torch's per-group
+                # schedules differ only so): groups that share ``unit`` evaluate it once a step
+                base, offset, unit = track.bases[i], None, fn
+                if len(self._plateaus) == n_states:
+                    affine = bound._affine() if base == 1.0 else None
+                    u = bound
+                    if affine is not None:
+                        offset, base, u = affine
+                    u = shared.setdefault(u, u)
+                    unit = u._fn or u._build()
                 g = groups[i]
+                if track.key not in g:
+                    raise KeyError(f"param_groups[{i}] has no {track.key!r} to schedule")
                 cur = g[track.key]
                 if track.index is None:
                     kind = _TENSOR if _is_tensor(cur) else _PLAIN
@@ -242,66 +248,64 @@ class Scheduler:
                     if not isinstance(cur, (list, tuple)) or len(cur) <= track.index:
                         raise ValueError(f"param_groups[{i}][{track.key!r}] has no index {track.index}")
                     kind = _ITEM_TENSOR if _is_tensor(cur[track.index]) else _ITEM
-                base = track.bases[i]
-                offset = None
-                if affine is not None:
-                    offset, base = affine[0], affine[1]
-                slots.append((g, track.key, track.index, fn, base, kind, track.last, i,
-                              track.low, track.high, track, offset))
+                slots.append((g, track.key, unit, base, kind, i, track.low, track.high, offset))
+                fns[i] = fn
+                index[i, track.key] = track.index
         self._slots = slots
-        # The step plan: each distinct closure is evaluated once per step, then its value is
-        # written into every group that follows it (plain float values first, the lean path).
+        self._index = index
+        # The step plan: each distinct closure is evaluated once a step, and its value written
+        # into every group that follows it; plain float entries take the leanest loop.
         plan: dict[int, tuple[Any, list[Any], list[Any], list[Any]]] = {}
-        for slot in slots:
-            g, key, index, fn, base, kind, last, i, low, high, track, offset = slot
-            _, scaled, shifted, other = plan.setdefault(id(fn), (fn, [], [], []))
+        for g, key, unit, base, kind, i, low, high, offset in slots:
+            _, scaled, shifted, other = plan.setdefault(id(unit), (unit, [], [], []))
             if kind != _PLAIN:
-                other.append(slot)
+                other.append((g, key, base, kind, i, low, high, offset))
             elif offset is None:
-                scaled.append((g, key, base, last, i, low, high, track))
+                scaled.append((g, key, base, i, low, high))
             else:
-                shifted.append((g, key, offset, base, last, i, low, high, track))
+                shifted.append((g, key, offset, base, i, low, high))
         # empty lists become None: the step skips them with one test
-        self._plan = [(fn, a or None, b or None, c or None) for fn, a, b, c in plan.values()]
+        self._plan = [(u, a or None, b or None, c or None) for u, a, b, c in plan.values()]
 
     # -- stepping -------------------------------------------------------------
     def _apply(self, t: int | float) -> None:
+        self._applied = t
         for fn, scaled, shifted, other in self._plan:
             f = fn(t)
             if scaled:
-                for g, key, base, last, i, low, high, track in scaled:
+                for g, key, base, i, low, high in scaled:
                     v = base * f
                     if not low <= v <= high:
-                        self._out_of_range(track, i, t, v)
+                        self._out_of_range(i, key, t, v)
                     g[key] = v
-                    last[i] = v
             if shifted:
-                for g, key, offset, scale, last, i, low, high, track in shifted:
+                for g, key, offset, scale, i, low, high in shifted:
                     v = offset + scale * f
                     if not low <= v <= high:
-                        self._out_of_range(track, i, t, v)
+                        self._out_of_range(i, key, t, v)
                     g[key] = v
-                    last[i] = v
             if other:
-                self._apply_other(other, f, t)
+                for g, key, base, kind, i, low, high, offset in other:
+                    v = base * f if offset is None else offset + base * f
+                    if not low <= v <= high:
+                        self._out_of_range(i, key, t, v)
+                    if kind == _TENSOR:
+                        g[key].fill_(v)  # in place: no new tensor, no recompile, no host sync
+                    else:
+                        self._write_item(g, key, kind, v, i)
 
-    def _apply_other(self, slots: list[Any], f: float, t: int | float) -> None:
-        """Writes into tensors and into items of sequences (betas[0])."""
-        for g, key, index, _, base, kind, last, i, low, high, track, offset in slots:
-            v = base * f if offset is None else offset + base * f
-            if not low <= v <= high:
-                self._out_of_range(track, i, t, v)
-            if kind == _TENSOR:
-                g[key].fill_(v)
-            elif kind == _ITEM:
-                seq = g[key]
-                g[key] = (*seq[:index], v, *seq[index + 1:]) if isinstance(seq, tuple) \
-                    else [*seq[:index], v, *seq[index + 1:]]
-            else:
-                g[key][index].fill_(v)
-            last[i] = v
+    def _write_item(self, g: dict[str, Any], key: str, kind: int, v: float, i: int) -> None:
+        """Write one item of a tuple/list entry such as ``betas``."""
+        index = self._index[i, key]
+        if kind == _ITEM_TENSOR:
+            g[key][index].fill_(v)
+            return
+        seq = g[key]
+        items = [*seq[:index], v, *seq[index + 1:]]
+        g[key] = tuple(items) if isinstance(seq, tuple) else items
 
-    def _out_of_range(self, track: _Track, i: int, t: Any, v: float) -> None:
+    def _out_of_range(self, i: int, key: str, t: Any, v: float) -> None:
+        track = next(tr for tr in self._tracks if tr.key == key and tr.schedules[i] is not None)
         low, high = track.low, track.high
         if high == _BELOW_ONE:
             rng = f"[{low:g}, 1)"
@@ -359,7 +363,7 @@ class Scheduler:
         track = self._tracks[0]
         groups = self.optimizer.param_groups
         out = []
-        for i, x in enumerate(track.last):
+        for i, x in enumerate(self._last_values(track)):
             if x is None:
                 cur = groups[i][track.key]
                 x = _as_float(cur if track.index is None else cur[track.index], "value")
@@ -367,11 +371,16 @@ class Scheduler:
         return out
 
     def get_last_values(self, param: str | None = None) -> list[float | None]:
-        """The values last written for ``param`` (default: the first track)."""
+        """The values last written for ``param`` (default: the first track); None for a
+        group it leaves alone."""
         for track in self._tracks:
             if param is None or track.param == param:
-                return list(track.last)
+                return self._last_values(track)
         raise KeyError(f"this scheduler does not schedule {param!r}")
+
+    def _last_values(self, track: _Track) -> list[float | None]:
+        t = self._applied  # recomputed, not stored every step: the hot path stays lean
+        return [None if fn is None else b * fn(t) for fn, b in zip(track.fns, track.bases, strict=True)]
 
     @property
     def schedules(self) -> list[Schedule | None]:
@@ -496,6 +505,21 @@ class Scheduler:
             return step
         x = step * new / old
         return int(math.floor(x + 0.5)) if isinstance(step, int) else x
+
+    # pickling and copying: the compiled write slots are rebuilt, plateau states kept
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_slots", None)
+        state.pop("_plan", None)
+        state["_plateaus"] = [st.state_dict() for st in self._plateaus]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        saved = state.pop("_plateaus", [])
+        self.__dict__.update(state)
+        self._bind()
+        for st, sd in zip(self._plateaus, saved, strict=False):
+            st.load_state_dict(sd)
 
     def __repr__(self) -> str:
         s = self._tracks[0].schedules

@@ -67,6 +67,9 @@ class constant(Schedule):
         value = self.value
         return lambda t: value
 
+    def _duration(self) -> Any:
+        return 0
+
 
 @register
 class linear(Schedule):
@@ -364,15 +367,15 @@ class piecewise(Schedule):
         self._store(boundaries=b, values=vals)
 
     def _eval(self, t: Any, m: Any) -> Any:
-        out: Any = m.full(t, self.values[0])
-        for b, value in zip(self.boundaries, self.values[1:]):
+        out: Any = m.full(t, self._values[0])
+        for b, value in zip(self.boundaries, self._values[1:]):
             out = m.where(t >= b, value, out)
         return out
 
     def _compile(self) -> Any:
         import bisect
 
-        bs, vals = list(self.boundaries), list(self.values)
+        bs, vals = list(self.boundaries), list(self._values)
         return lambda t: vals[bisect.bisect_right(bs, t)]
 
     def _duration(self) -> Any:
@@ -732,15 +735,17 @@ class wsd(Schedule):
     warmup f = q (``warmup_shape`` linear), ½(1 − cos πq) (cosine) or
     1 − √(1 − q) (1-sqrt); decay f = 1 − q (linear), ½(1 + cos πq) (cosine)
     or 1 − √q (1-sqrt); value = end + (peak − end)·f.  The warmup starts from
-    ``end``, as transformers' ``min_lr_ratio`` does.  (1 − q is computed as the part
-    of the phase still to go, and 1 − √q as (1 − q)/(1 + √q): no cancellation.)
+    ``end``, as transformers' ``min_lr_ratio`` does.  ``cycles`` (cosine decay
+    only, transformers' ``num_cycles``): f = ½(1 + cos 2π·cycles·q).  (1 − q is
+    computed as the part of the phase still to go, and 1 − √q as (1 − q)/(1 + √q):
+    no cancellation near the end.)
     """
 
     name = "wsd"
 
     def __init__(self, steps: Any, warmup: Any, decay: Any, peak: float = 1.0,
                  end: float = 0.0, shape: str = "1-sqrt", decay_from: Any = None,
-                 warmup_shape: str = "linear") -> None:
+                 warmup_shape: str = "linear", cycles: float = 0.5) -> None:
         steps = v.duration("steps", steps)
         warmup = v.duration("warmup", warmup, allow_zero=True)
         decay = v.duration("decay", decay, allow_zero=True)
@@ -749,7 +754,8 @@ class wsd(Schedule):
         self._store(steps=steps, warmup=warmup, decay=decay, peak=v.real("peak", peak),
                     end=v.real("end", end), shape=v.choice("shape", shape, _WSD_SHAPES),
                     decay_from=decay_from,
-                    warmup_shape=v.choice("warmup_shape", warmup_shape, _WSD_SHAPES))
+                    warmup_shape=v.choice("warmup_shape", warmup_shape, _WSD_SHAPES),
+                    cycles=v.real("cycles", cycles, low=0.0, low_open=True))
         if all(isinstance(x, (int, float)) for x in (steps, warmup, decay)):
             if decay_from is None and warmup + decay > steps:
                 raise ValueError(
@@ -785,13 +791,16 @@ class wsd(Schedule):
             r = (s1 - x) / d  # 1 − q: what is left of the decay, exactly 0 from s1 on
             if self.shape == "linear":
                 fd = r
-            elif self.shape == "cosine":
+            elif self.shape == "cosine" and self.cycles == 0.5:
                 cd = m.sin(_HALF_PI * r)  # ½(1 + cos πq)
                 fd = cd * cd
+            elif self.shape == "cosine":
+                fd = 0.5 * (1 + m.cos(2 * math.pi * self.cycles * ((x - s0) / d)))
             else:
                 fd = r / (1 + m.sqrt((x - s0) / d))  # 1 − √q, without cancellation
             fall = _scaled(end, peak - end, fd)
-            if end != 0.0 or math.copysign(1.0, end) > 0:
+            ends_at_zero = self.shape != "cosine" or self.cycles == 0.5
+            if ends_at_zero and (end != 0.0 or math.copysign(1.0, end) > 0):
                 # from s1 on fd = 0, so fall = end + (±0) = end: no separate branch needed
                 out = m.where(t < s0, peak, fall)
             else:
@@ -808,7 +817,8 @@ class wsd(Schedule):
         peak, end = self.peak, self.end
         k = peak - end
         ws, ds = self.warmup_shape, self.shape
-        sin, sqrt = math.sin, math.sqrt
+        sin, sqrt, cos = math.sin, math.sqrt, math.cos
+        half_cycle, c2 = self.cycles == 0.5, 2 * math.pi * self.cycles
 
         def fn(t: Any) -> float:
             if w > 0 and t < w:
@@ -825,9 +835,11 @@ class wsd(Schedule):
                 r = (s1 - t) / d
                 if ds == "linear":
                     return end + k * r
-                if ds == "cosine":
+                if ds == "cosine" and half_cycle:
                     cd = sin(_HALF_PI * r)
                     return end + k * (cd * cd)
+                if ds == "cosine":
+                    return end + k * (0.5 * (1 + cos(c2 * ((t - s0) / d))))
                 return end + k * (r / (1 + sqrt((t - s0) / d)))
             return end
 

@@ -97,8 +97,10 @@ def load(source: str | os.PathLike[str]) -> Any:
     ``yaml.safe_load``, ``pip install lrkit[yaml]``) and return its schedule.
 
     The file holds one schedule config, a text spec string, or a mapping
-    ``{"schedule": <config>, ...}``; a mapping of several named schedules
-    ``{"name": <config>, ...}`` gives a dict of schedules.
+    ``{"schedule": <config>}``; a mapping of several named schedules
+    ``{"name": <config>, ...}`` or a list of them (text specs, configs with an
+    optional ``"name"`` key, or one-key mappings ``{name: config}``) gives a
+    dict of schedules by name.
     """
     path = os.fspath(source)
     with open(path, encoding="utf-8") as f:
@@ -133,6 +135,8 @@ def loads(raw: str, *, yaml: bool = False, where: str = "<config>") -> Any:
 def _document(data: Any, where: str) -> Any:
     if isinstance(data, str):
         return parse(data)
+    if isinstance(data, list):
+        return _named_list(data, where)
     if not isinstance(data, dict):
         raise ValueError(f"{where}: expected a schedule config (a mapping with 'type'), got {type(data).__name__}")
     if "type" in data:
@@ -145,4 +149,27 @@ def _document(data: Any, where: str) -> Any:
             out[str(name)] = from_config(cfg)
         except (TypeError, ValueError) as e:
             raise ValueError(f"{where}: schedule {name!r}: {e}") from None
+    return out
+
+
+def _named_list(items: list[Any], where: str) -> dict[str, Schedule]:
+    out: dict[str, Schedule] = {}
+    for i, item in enumerate(items):
+        try:
+            if isinstance(item, str):
+                name, s = item, parse(item)
+            elif isinstance(item, dict) and "type" in item:
+                cfg = dict(item)
+                name = str(cfg.pop("name", i))
+                s = from_config(cfg)
+            elif isinstance(item, dict) and len(item) == 1:
+                (name, cfg), = item.items()
+                name, s = str(name), from_config(cfg)
+            else:
+                raise ValueError("expected a text spec, a config with 'type', or {name: config}")
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{where}: item {i}: {e}") from None
+        if name in out:
+            raise ValueError(f"{where}: item {i}: the name {name!r} is used twice")
+        out[name] = s
     return out

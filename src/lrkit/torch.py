@@ -26,22 +26,27 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau as _TorchPlateau
 
 from . import compat as _compat
 from . import scheduler as _core
+from ._torch_finder import find_lr
 
-__all__ = ["Scheduler", *_compat.__all__]
+__all__ = ["Scheduler", "find_lr", *_compat.__all__]
 
 
 class _TorchMixin:
     """What every lrkit.torch scheduler adds to its torch-free twin."""
 
     _hook: Any = None
-    _step_count: int = 1
+    _step_count: int = 1  # step() calls, as torch counts them (Accelerate reads it for OneCycleLR)
 
     def _attach(self, on_optimizer_step: bool) -> None:
         if not isinstance(on_optimizer_step, bool):
             raise TypeError(f"on_optimizer_step must be True or False, got {on_optimizer_step!r}")
         self._hook = None
         if on_optimizer_step:
-            register = getattr(self.optimizer, "register_step_post_hook", None)
+            if isinstance(self, _TorchPlateau):
+                raise TypeError("on_optimizer_step=True does not apply to ReduceLROnPlateau: "
+                                "it steps on a metric")
+            target = _innermost(self.optimizer)
+            register = getattr(target, "register_step_post_hook", None)
             if register is None:
                 raise TypeError(
                     "on_optimizer_step=True needs a torch.optim.Optimizer (register_step_post_hook); "
@@ -50,9 +55,8 @@ class _TorchMixin:
             self._hook = register(self._on_optimizer_step)
 
     def _on_optimizer_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
-        t = self.last_epoch + 1
-        self.last_epoch = t
-        self._apply(t)
+        self._step_count += 1
+        super().step()  # type: ignore[misc]  # the class's own step (next after _TorchMixin)
 
     @property
     def on_optimizer_step(self) -> bool:
@@ -64,20 +68,22 @@ class _TorchMixin:
             self._hook.remove()
             self._hook = None
 
-    #: True where the twin's step is lrkit.Scheduler.step (then step() inlines it)
-    _plain_step: bool = False
-
-    def step(self, epoch: Any = None) -> None:  # type: ignore[override]
-        if epoch is None:
-            if self._hook is not None:
-                return  # advanced by the optimizer's step hook
-            if self._plain_step:  # the hot path: lrkit.Scheduler.step, inlined
-                self._step_count += 1
-                t = self.last_epoch = self.last_epoch + 1
-                self._apply(t)  # type: ignore[attr-defined]
-                return
+    def step(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        """As the class's own ``step``; without arguments a no-op when ``on_optimizer_step``."""
+        if not args and not kwargs and self._hook is not None:
+            return  # advanced by the optimizer's step hook
         self._step_count += 1
-        super().step(epoch)  # type: ignore[misc]
+        super().step(*args, **kwargs)  # type: ignore[misc]
+
+    def load_state_dict(self, state_dict: Any, on_change: str | None = None) -> None:
+        super().load_state_dict(state_dict, on_change)  # type: ignore[misc]
+        # torch counts step() calls, the construction's included; Accelerate reads it
+        self._step_count = int(self.last_epoch) + 1  # type: ignore[attr-defined]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()  # type: ignore[misc]
+        state["_hook"] = None  # a hook belongs to one optimizer object; re-attach after loading
+        return state
 
     def get_lr(self) -> list[float]:
         """The learning rates at ``last_epoch`` (torch API)."""
@@ -105,13 +111,41 @@ class _TorchMixin:
         return self.get_last_lr()  # type: ignore[attr-defined]
 
 
-class Scheduler(_TorchMixin, _core.Scheduler, LRScheduler):
+def _innermost(optimizer: Any) -> Any:
+    """The torch optimizer under wrappers that share its param_groups (Accelerate's
+    ``AcceleratedOptimizer.optimizer``, Lightning's ``LightningOptimizer._optimizer``):
+    its step hooks run on every real step, and not on a step a GradScaler skips."""
+    target = optimizer
+    for _ in range(8):
+        inner = getattr(target, "optimizer", None) or getattr(target, "_optimizer", None)
+        if inner is None or inner is target or not isinstance(inner, torch.optim.Optimizer) \
+                or inner.param_groups is not target.param_groups:
+            break
+        target = inner
+    return target
+
+
+class _FastStep(_TorchMixin):
+    """``step`` for the classes whose step is :meth:`lrkit.Scheduler.step`, inlined (hot path)."""
+
+    def step(self, epoch: Any = None) -> None:  # type: ignore[override]
+        """Advance one step (a no-op with ``on_optimizer_step``), or jump to ``epoch``."""
+        if epoch is None:
+            if self._hook is not None:
+                return  # advanced by the optimizer's step hook
+            t = self.last_epoch + 1
+        else:
+            t = self._check_epoch(epoch)  # type: ignore[attr-defined]
+        self._step_count += 1
+        self.last_epoch = t
+        self._apply(t)  # type: ignore[attr-defined]
+
+
+class Scheduler(_FastStep, _core.Scheduler, LRScheduler):
     """:class:`lrkit.Scheduler` that is a torch ``LRScheduler`` (see the module docstring).
 
     ``on_optimizer_step=True``: advance once per real ``optimizer.step()``.
     """
-
-    _plain_step = True
 
     def __init__(self, optimizer: Any, schedule: Any, *, param: str = "lr", relative: bool = True,
                  total_steps: int | None = None, on_change: str = "error",
@@ -128,9 +162,10 @@ def _wrap(cls: type, torch_base: type = LRScheduler) -> type:
         cls.__init__(self, *args, **kwargs)
         self._attach(on_optimizer_step)
 
-    twin = type(cls.__name__, (_TorchMixin, cls, torch_base), {
+    mixin = _FastStep if cls.step is _core.Scheduler.step else _TorchMixin
+    twin = type(cls.__name__, (mixin, cls, torch_base), {
         "__init__": __init__, "__doc__": cls.__doc__, "__module__": __name__,
-        "__qualname__": cls.__name__, "_plain_step": cls.step is _core.Scheduler.step,
+        "__qualname__": cls.__name__,
     })
     return twin
 

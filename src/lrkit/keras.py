@@ -1,0 +1,309 @@
+"""Keras 3 adapter: an lrkit schedule as a Keras learning-rate schedule, and a
+metric-driven plateau callback that composes with it.
+
+    >>> import lrkit, lrkit.keras, keras
+    >>> s = lrkit.warmup(lrkit.cosine(900, start=1e-3, end=1e-5), 100)
+    >>> opt = keras.optimizers.AdamW(learning_rate=lrkit.keras.LearningRateSchedule(s))
+
+The optimizer calls the schedule with its iteration counter (a backend
+tensor, a tracer inside a compiled train step); the value is
+``schedule(step) * scale`` as a float32 tensor.  Under the JAX and torch
+backends the schedule is evaluated natively (``jax.numpy`` / ``torch``, no
+host sync, traced once under ``jax.jit``); under any other backend
+(TensorFlow, OpenVINO) it is evaluated with ``keras.ops``.
+
+Saving: ``get_config()`` is ``{"schedule": schedule.to_config()}`` (plus
+``"scale"`` once a plateau has lowered it), and the class is registered with
+Keras as ``"lrkit>LearningRateSchedule"``, so ``model.save(...)`` /
+``keras.models.load_model(...)`` restore it without ``custom_objects``.  Keras
+looks registered classes up in a table filled at import time and imports
+modules by name only for its own packages, so the process that *loads* the
+model must have run ``import lrkit.keras`` first (or pass
+``custom_objects={"lrkit>LearningRateSchedule": lrkit.keras.LearningRateSchedule}``).
+
+This module imports Keras; ``import lrkit`` does not.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from typing import Any
+
+try:
+    import keras
+except ModuleNotFoundError as e:  # Keras is there but its configured backend is not
+    if e.name in (None, "keras"):
+        raise
+    raise ImportError(
+        f"importing keras failed: {e}. Keras 3 imports its backend on import; choose an "
+        "installed one, e.g. KERAS_BACKEND=jax or KERAS_BACKEND=torch"
+    ) from e
+
+from ._ops import _ArrayOps
+from .schedule import Schedule
+
+__all__ = ["LearningRateSchedule", "ReduceLROnPlateau"]
+
+_NATIVE_BACKENDS = ("jax", "torch")
+
+
+def _as_schedule(schedule: Any) -> Schedule:
+    if isinstance(schedule, Schedule):
+        return schedule
+    if isinstance(schedule, str):
+        from .spec import parse
+
+        return parse(schedule)
+    if isinstance(schedule, dict):
+        from .spec import from_config
+
+        return from_config(schedule)
+    raise TypeError(
+        "schedule must be an lrkit Schedule, its text form or its config dict, "
+        f"not {type(schedule).__name__} ({schedule!r})"
+    )
+
+
+def _keras_ops_eval(schedule: Schedule, step: Any) -> Any:
+    """Evaluate ``schedule`` with ``keras.ops`` (any Keras backend)."""
+    ops = keras.ops
+    t = ops.maximum(ops.cast(step, "float32"), 0.0)
+    try:
+        return schedule._eval(t, _ArrayOps(ops, t))
+    except NotImplementedError:
+        raise TypeError(
+            f"{schedule!r} cannot be evaluated with keras.ops on the "
+            f"{keras.backend.backend()!r} backend (noise needs the JAX or torch backend)"
+        ) from None
+
+
+@keras.saving.register_keras_serializable(package="lrkit")
+class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """A Keras 3 learning-rate schedule: ``lr(step) = schedule(step) * scale``.
+
+    ``schedule`` is an lrkit Schedule (or its text form / config dict).  A schedule
+    with durations given as fractions of the run (``'5%'``, ``'rest'``) needs
+    ``total_steps`` (optimizer updates: ``epochs * steps_per_epoch``).  ``scale``
+    (default 1) is the factor a :class:`ReduceLROnPlateau` callback lowers; it is
+    saved with the model.
+
+    Steps are optimizer updates.  A Keras optimizer with ``gradient_accumulation_steps=k``
+    calls its schedule with its micro-step counter; pass the same
+    ``gradient_accumulation_steps=k`` here and the schedule sees ``step // k`` (updates).
+    """
+
+    def __init__(self, schedule: Any, *, total_steps: int | None = None,
+                 scale: float = 1.0, gradient_accumulation_steps: int = 1) -> None:
+        super().__init__()
+        s = _as_schedule(schedule)
+        if not s.resolved:
+            if total_steps is None:
+                raise ValueError(
+                    f"schedule = {s!r} has durations given as fractions of the run ('5%', "
+                    "'rest'); pass total_steps= (epochs * steps_per_epoch) to resolve it"
+                )
+            s = s.resolve(total_steps)
+        k = gradient_accumulation_steps
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+            raise ValueError(f"gradient_accumulation_steps must be an integer >= 1, got {k!r}")
+        self.schedule = s
+        self.scale = _check_scale(scale)
+        self.gradient_accumulation_steps = int(k)
+
+    def __call__(self, step: Any) -> Any:
+        ops = keras.ops
+        t = ops.convert_to_tensor(step)
+        if self.gradient_accumulation_steps > 1:
+            t = ops.floor_divide(t, self.gradient_accumulation_steps)
+        if keras.backend.backend() in _NATIVE_BACKENDS:
+            value = self.schedule(t)
+        else:
+            value = _keras_ops_eval(self.schedule, t)
+        if self.scale != 1.0:
+            value = value * self.scale
+        return ops.cast(value, "float32")
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"schedule": self.schedule.to_config()}
+        if self.scale != 1.0:
+            config["scale"] = self.scale
+        if self.gradient_accumulation_steps != 1:
+            config["gradient_accumulation_steps"] = self.gradient_accumulation_steps
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> LearningRateSchedule:
+        return cls(config["schedule"], scale=config.get("scale", 1.0),
+                   gradient_accumulation_steps=config.get("gradient_accumulation_steps", 1))
+
+    def __repr__(self) -> str:
+        extra = f", scale={self.scale!r}" if self.scale != 1.0 else ""
+        if self.gradient_accumulation_steps != 1:
+            extra += f", gradient_accumulation_steps={self.gradient_accumulation_steps}"
+        return f"lrkit.keras.LearningRateSchedule({self.schedule!r}{extra})"
+
+
+def _check_scale(scale: Any) -> float:
+    if isinstance(scale, bool) or not isinstance(scale, numbers.Real):
+        raise TypeError(f"scale must be a real number, not {type(scale).__name__}")
+    s = float(scale)
+    if not (math.isfinite(s) and s >= 0):
+        raise ValueError(f"scale must be a finite number >= 0, got {scale!r}")
+    return s
+
+
+class ReduceLROnPlateau(keras.callbacks.Callback):
+    """Lower the learning rate when a metric stops improving, on top of an lrkit schedule.
+
+    Keras's own ``ReduceLROnPlateau`` cannot be used with a schedule (it assigns a
+    float learning rate).  This one multiplies the model optimizer's
+    :class:`LearningRateSchedule` by a scale: ``lr(step) = schedule(step) * scale``,
+    and lowers the scale ``scale <- max(scale * factor, min_scale)`` (skipped when the
+    change is below ``eps``) after ``patience`` epochs without improvement.
+
+    The decision rule is torch's ``ReduceLROnPlateau`` exactly, with its parameter
+    names and defaults: an epoch improves on ``best`` when, for ``mode="min"``,
+    ``current < best * (1 - threshold)`` (``threshold_mode="rel"``) or
+    ``current < best - threshold`` (``"abs"``); for ``mode="max"``
+    ``current > best * (1 + threshold)`` or ``current > best + threshold``.  The
+    scale is lowered when the number of bad epochs exceeds ``patience``; then
+    ``cooldown`` epochs follow during which bad epochs are not counted.
+    ``mode="auto"`` (Keras's) means "max" when the monitored name contains "acc".
+
+    The scale lives in the schedule (saved with the model); a change is picked up
+    by rebuilding Keras's compiled train function once (one recompilation per
+    reduction, none per step).  The callback's own counters are in
+    :meth:`state_dict` / :meth:`load_state_dict`.
+    """
+
+    def __init__(self, monitor: str = "val_loss", mode: str = "min", factor: float = 0.1,
+                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                 cooldown: int = 0, min_scale: float = 0.0, eps: float = 1e-8,
+                 verbose: int = 0) -> None:
+        super().__init__()
+        if not isinstance(monitor, str) or not monitor:
+            raise TypeError(f"monitor must be the name of a logged metric, got {monitor!r}")
+        if mode == "auto":
+            mode = "max" if "acc" in monitor else "min"
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min', 'max' or 'auto', got {mode!r}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
+        factor = _real("factor", factor)
+        if not 0.0 <= factor < 1.0:
+            raise ValueError(f"factor must be in [0, 1), got {factor!r}")
+        self.monitor = monitor
+        self.mode = mode
+        self.factor = factor
+        self.patience = _count("patience", patience)
+        self.threshold = _real("threshold", threshold)
+        self.threshold_mode = threshold_mode
+        self.cooldown = _count("cooldown", cooldown)
+        self.min_scale = _check_scale(_real("min_scale", min_scale))
+        self.eps = _real("eps", eps)
+        self.verbose = verbose
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+        self.last_epoch = 0
+
+    # -- the decision rule (torch's ReduceLROnPlateau.step) ---------------------------
+    def is_better(self, current: float, best: float) -> bool:
+        if self.mode == "min":
+            if self.threshold_mode == "rel":
+                return current < best * (1.0 - self.threshold)
+            return current < best - self.threshold
+        if self.threshold_mode == "rel":
+            return current > best * (1.0 + self.threshold)
+        return current > best + self.threshold
+
+    def update(self, current: float, scale: float) -> float:
+        """Record one epoch's metric; return the (possibly lowered) scale."""
+        current = float(current)
+        self.last_epoch += 1
+        if self.is_better(current, self.best):
+            self.best = current
+            self.num_bad_epochs = 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            new = max(scale * self.factor, self.min_scale)
+            if scale - new > self.eps:
+                scale = new
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+        return scale
+
+    # -- Keras hooks -------------------------------------------------------------------
+    def _schedule(self) -> LearningRateSchedule:
+        optimizer = getattr(self.model, "optimizer", None)
+        lr = getattr(optimizer, "_learning_rate", None)
+        if not isinstance(lr, LearningRateSchedule):
+            raise TypeError(
+                "lrkit.keras.ReduceLROnPlateau needs the model's optimizer to use an "
+                "lrkit.keras.LearningRateSchedule as its learning_rate, got "
+                f"{type(lr).__name__}; with a float learning rate use keras.callbacks."
+                "ReduceLROnPlateau"
+            )
+        return lr
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._schedule()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if logs is None:
+            logs = {}
+        current = logs.get(self.monitor)
+        if current is None:
+            warnings.warn(
+                f"lrkit.keras.ReduceLROnPlateau: metric {self.monitor!r} is not in the logs "
+                f"(available: {', '.join(sorted(logs)) or 'none'}); skipping this epoch",
+                stacklevel=2,
+            )
+            return
+        schedule = self._schedule()
+        old = schedule.scale
+        new = self.update(float(current), old)
+        if new != old:
+            schedule.scale = new
+            # the scale is a constant of the compiled train step: rebuild it once
+            self.model.make_train_function(force=True)
+            if self.verbose:
+                print(f"\nEpoch {epoch + 1}: lrkit.keras.ReduceLROnPlateau lowering the "
+                      f"learning-rate scale to {new:.6g}.")
+        logs["lr_scale"] = schedule.scale  # in the History, CSVLogger, TensorBoard...
+
+    # -- resume ------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """The counters (JSON-able); the scale itself is saved with the model's schedule."""
+        return {"best": self.best, "num_bad_epochs": self.num_bad_epochs,
+                "cooldown_counter": self.cooldown_counter, "last_epoch": self.last_epoch}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        missing = {"best", "num_bad_epochs", "cooldown_counter", "last_epoch"} - set(state)
+        if missing:
+            raise ValueError(f"state is missing {sorted(missing)}")
+        self.best = float(state["best"])
+        self.num_bad_epochs = _count("num_bad_epochs", state["num_bad_epochs"])
+        self.cooldown_counter = _count("cooldown_counter", state["cooldown_counter"])
+        self.last_epoch = _count("last_epoch", state["last_epoch"])
+
+
+def _real(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, not {type(value).__name__} ({value!r})")
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return v
+
+
+def _count(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+    return int(value)

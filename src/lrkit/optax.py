@@ -1,0 +1,106 @@
+"""Optax adapter: an lrkit schedule as an Optax schedule (``count -> value``).
+
+    >>> import optax, lrkit, lrkit.optax
+    >>> s = lrkit.warmup(lrkit.cosine(900, start=3e-4, end=3e-5), 100)
+    >>> opt = optax.adamw(learning_rate=lrkit.optax.schedule(s))
+
+The returned function evaluates the schedule with ``jax.numpy`` on the step
+count Optax passes in (an ``int32`` array, a tracer under ``jax.jit``); it
+traces once, so a jitted training step is compiled once, not once per step.
+Values are float32 (float64 when ``jax_enable_x64`` is on), as Optax's own
+schedules; float32 holds every integer step exactly up to 2**24 (16.7M).
+
+:func:`hyperparams` schedules *any* hyperparameter of an Optax optimizer
+(``b1``, ``weight_decay``, ...) through ``optax.inject_hyperparams``; the
+values used at each update are then readable in ``state.hyperparams``.
+
+JAX and Optax are imported on first use, never by ``import lrkit``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .schedule import Schedule
+
+__all__ = ["schedule", "hyperparams", "OptaxSchedule"]
+
+
+def _concrete(s: Any, total_steps: int | None, name: str) -> Schedule:
+    """``s`` as a resolved lrkit Schedule (fractions of the run resolved with total_steps)."""
+    if not isinstance(s, Schedule):
+        raise TypeError(f"{name} must be an lrkit Schedule, not {type(s).__name__} ({s!r})")
+    if s.resolved:
+        return s
+    if total_steps is None:
+        raise ValueError(
+            f"{name} = {s!r} has durations given as fractions of the run ('5%', 'rest'); "
+            "pass total_steps= (the number of optimizer updates) to resolve it"
+        )
+    return s.resolve(total_steps)
+
+
+class OptaxSchedule:
+    """An Optax schedule (a callable ``count -> value``) backed by an lrkit schedule.
+
+    ``value = schedule(count)`` evaluated with ``jax.numpy``, as a float32 array
+    (float64 under ``jax_enable_x64``).  ``.schedule`` is the lrkit schedule.
+    """
+
+    __slots__ = ("schedule",)
+
+    def __init__(self, schedule: Schedule) -> None:
+        self.schedule = schedule
+
+    def __call__(self, count: Any) -> Any:
+        import jax.numpy as jnp
+
+        value = self.schedule(jnp.asarray(count))
+        return value.astype(jnp.result_type(float))
+
+    def __repr__(self) -> str:
+        return f"lrkit.optax.schedule({self.schedule!r})"
+
+
+def schedule(s: Schedule, *, total_steps: int | None = None) -> OptaxSchedule:
+    """An Optax schedule ``count -> s(count)``, usable wherever Optax takes a schedule.
+
+    ``total_steps`` resolves a schedule whose durations are fractions of the run
+    (``'5%'``, ``'rest'``); such a schedule without it is a ``ValueError``.
+    """
+    return OptaxSchedule(_concrete(s, total_steps, "schedule"))
+
+
+def hyperparams(optimizer: Callable[..., Any], /, *, total_steps: int | None = None,
+                static_args: str | tuple[str, ...] = (), hyperparam_dtype: Any = None,
+                **values: Any) -> Any:
+    """``optax.inject_hyperparams(optimizer)(**values)`` with lrkit schedules turned into
+    Optax schedules.
+
+    ``optimizer`` is an Optax optimizer factory (``optax.adamw``, ``optax.sgd``, ...);
+    each keyword is one of its arguments: an lrkit Schedule (evaluated at the update
+    count), a number, or anything ``inject_hyperparams`` accepts.  The values used at
+    each update are in ``state.hyperparams[name]``::
+
+        opt = lrkit.optax.hyperparams(
+            optax.adamw,
+            learning_rate=lrkit.warmup(lrkit.cosine("rest", start=1e-3), "5%"),
+            b1=lrkit.linear(1000, start=0.85, end=0.95),
+            weight_decay=1e-4,
+            total_steps=10_000,
+        )
+    """
+    import optax
+
+    if not callable(optimizer):
+        raise TypeError(f"optimizer must be an Optax optimizer factory such as optax.adamw, "
+                        f"not {type(optimizer).__name__}")
+    converted = {
+        k: OptaxSchedule(_concrete(v, total_steps, k)) if isinstance(v, Schedule) else v
+        for k, v in values.items()
+    }
+    kwargs: dict[str, Any] = {"static_args": static_args}
+    if hyperparam_dtype is not None:
+        kwargs["hyperparam_dtype"] = hyperparam_dtype
+    return optax.inject_hyperparams(optimizer, **kwargs)(**converted)

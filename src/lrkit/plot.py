@@ -1,0 +1,105 @@
+"""Plots with matplotlib (``pip install 'lrkit[plot]'``): ``Schedule.plot`` and ``lrkit plot -o``.
+
+matplotlib is imported only when a plot is drawn.  A run of up to
+:data:`EXACT_POINTS` steps is drawn point by point; a longer one is reduced
+to :data:`BINS` bins of steps, each drawn through its first, lowest, highest
+and last value, so every jump and spike stays visible while the figure stays
+small.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ._evaluate import chunks, envelope, prepare
+from .schedule import Schedule
+
+__all__ = ["plot_schedule", "save_plot", "require_matplotlib", "EXACT_POINTS", "BINS"]
+
+#: runs up to this many steps are drawn point by point
+EXACT_POINTS = 20_000
+#: bins of steps for longer runs
+BINS = 4_000
+
+HINT = "plotting a picture needs matplotlib: pip install 'lrkit[plot]'"
+
+
+def require_matplotlib() -> Any:
+    """``matplotlib`` itself, or ImportError with the one-line install hint."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError(HINT) from None
+    return matplotlib
+
+
+def points(schedule: Schedule, stop: int) -> tuple[list[float], list[float]]:
+    """``(steps, values)`` to draw for steps ``0..stop`` (see the module docstring)."""
+    if stop + 1 <= EXACT_POINTS:
+        xs: list[float] = list(range(stop + 1))
+        ys: list[float] = []
+        for _, vals in chunks(schedule, stop):
+            ys.extend(float(v) for v in vals)
+        return xs, ys
+    e = envelope(schedule, stop, BINS)
+    xs, ys = [], []
+    for i in range(len(e.x)):
+        mid = (e.x[i] + e.x_end[i]) / 2
+        xs += [e.x[i], mid, mid, e.x_end[i]]
+        ys += [e.first[i], e.lo[i], e.hi[i], e.last[i]]
+    return xs, ys
+
+
+def plot_schedule(schedule: Schedule, ax: Any = None, steps: int | None = None, *,
+                  label: str | None = None, log: bool = False, param: str | None = None,
+                  **kwargs: Any) -> Any:
+    """Draw ``schedule`` over steps ``0..steps`` on ``ax`` (default: the current Axes); returns the Axes.
+
+    ``steps`` defaults to the schedule's ``duration`` and resolves durations
+    given as fractions of the run.  ``label`` (default: the schedule's text)
+    is the legend entry, ``log`` a logarithmic value axis, ``param`` the value
+    axis label (default ``"value"``); other keyword arguments go to ``ax.plot``.
+
+        >>> ax = lrkit.warmup(lrkit.cosine(900), 100).plot()  # doctest: +SKIP
+    """
+    concrete, stop = prepare(schedule, steps)
+    require_matplotlib()
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        ax = plt.gca()
+    xs, ys = points(concrete, stop)
+    if label is None:
+        label = _short(repr(schedule))
+    ax.plot(xs, ys, label=label, **kwargs)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel(param or "value")
+    ax.set_xlim(0, max(stop, 1))
+    ax.grid(True, alpha=0.3)
+    return ax
+
+
+def save_plot(curves: Sequence[tuple[str, Schedule, int]], path: str, *, log: bool = False,
+              param: str = "lr", title: str | None = None, size: tuple[float, float] = (8.0, 4.5),
+              dpi: int = 100) -> None:
+    """Write a picture of ``(label, schedule, stop)`` curves to ``path`` (its suffix picks the format)."""
+    require_matplotlib()
+    from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
+
+    fig = Figure(figsize=size, dpi=dpi, layout="constrained")
+    ax = fig.add_subplot()
+    for label, schedule, stop in curves:
+        plot_schedule(schedule, ax, stop, label=label, log=log, param=param, linewidth=1.6)
+    ax.set_xlim(0, max(max(stop for _, _, stop in curves), 1))
+    if len(curves) > 1:
+        ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title, fontsize="medium")
+    fig.savefig(path)
+
+
+def _short(text: str, limit: int = 70) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
