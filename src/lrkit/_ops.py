@@ -41,6 +41,11 @@ class ScalarOps:
         return a if cond else b
 
     @staticmethod
+    def clip(x: Any, low: float, high: float) -> Any:
+        """min(max(x, low), high)."""
+        return min(max(x, low), high)
+
+    @staticmethod
     def pow(base: float, exponent: Any) -> float:
         try:
             return math.pow(base, exponent)
@@ -107,6 +112,10 @@ class _ArrayOps:
     def maximum(self, a: Any, b: Any) -> Any:
         return self.xp.maximum(self._arr(a), self._arr(b))
 
+    def clip(self, x: Any, low: float, high: float) -> Any:
+        """min(max(x, low), high)."""
+        return self.minimum(self.maximum(x, low), high)
+
     def pow(self, base: float, exponent: Any) -> Any:
         return base**exponent
 
@@ -135,6 +144,9 @@ class _WeakScalarOps(_ArrayOps):
 
 
 class _NumpyOps(_WeakScalarOps):
+    def clip(self, x: Any, low: float, high: float) -> Any:
+        return self.xp.clip(x, low, high)  # one pass instead of two
+
     def hash_uniform(self, t: Any, seed: int, stream: int) -> Any:
         np = self.xp
         x = np.floor(t).astype(np.int64)

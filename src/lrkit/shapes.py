@@ -787,7 +787,7 @@ class wsd(Schedule):
             rise = _scaled(end, peak - end, fw)
         if d > 0:
             s1 = s0 + d
-            x = m.minimum(m.maximum(t, s0), s1)
+            x = m.clip(t, s0, s1)
             r = (s1 - x) / d  # 1 − q: what is left of the decay, exactly 0 from s1 on
             if self.shape == "linear":
                 fd = r
@@ -802,7 +802,13 @@ class wsd(Schedule):
             ends_at_zero = self.shape != "cosine" or self.cycles == 0.5
             if ends_at_zero and (end != 0.0 or math.copysign(1.0, end) > 0):
                 # from s1 on fd = 0, so fall = end + (±0) = end: no separate branch needed
-                out = m.where(t < s0, peak, fall)
+                top = _scaled(end, peak - end, 1.0)
+                if (s1 - s0 == d and top == peak and math.copysign(1.0, top) == math.copysign(1.0, peak)
+                        and (self.shape != "cosine" or math.sin(_HALF_PI) == 1.0)):
+                    # up to s0, x = s0 gives fd = 1 exactly, so fall is already peak
+                    out = fall
+                else:
+                    out = m.where(t < s0, peak, fall)
             else:
                 out = m.where(t < s0, peak, m.where(t < s0 + d, fall, end))
         else:
