@@ -42,28 +42,13 @@ except ModuleNotFoundError as e:  # Keras is there but its configured backend is
     ) from e
 
 from ._ops import _ArrayOps
+from .plateau import PlateauState, plateau
 from .schedule import Schedule
+from .spec import as_schedule
 
 __all__ = ["LearningRateSchedule", "ReduceLROnPlateau"]
 
 _NATIVE_BACKENDS = ("jax", "torch")
-
-
-def _as_schedule(schedule: Any) -> Schedule:
-    if isinstance(schedule, Schedule):
-        return schedule
-    if isinstance(schedule, str):
-        from .spec import parse
-
-        return parse(schedule)
-    if isinstance(schedule, dict):
-        from .spec import from_config
-
-        return from_config(schedule)
-    raise TypeError(
-        "schedule must be an lrkit Schedule, its text form or its config dict, "
-        f"not {type(schedule).__name__} ({schedule!r})"
-    )
 
 
 def _keras_ops_eval(schedule: Schedule, step: Any) -> Any:
@@ -97,14 +82,7 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
     def __init__(self, schedule: Any, *, total_steps: int | None = None,
                  scale: float = 1.0, gradient_accumulation_steps: int = 1) -> None:
         super().__init__()
-        s = _as_schedule(schedule)
-        if not s.resolved:
-            if total_steps is None:
-                raise ValueError(
-                    f"schedule = {s!r} has durations given as fractions of the run ('5%', "
-                    "'rest'); pass total_steps= (epochs * steps_per_epoch) to resolve it"
-                )
-            s = s.resolve(total_steps)
+        s = as_schedule(schedule, total_steps=total_steps)
         k = gradient_accumulation_steps
         if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
             raise ValueError(f"gradient_accumulation_steps must be an integer >= 1, got {k!r}")
@@ -187,57 +165,37 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             raise TypeError(f"monitor must be the name of a logged metric, got {monitor!r}")
         if mode == "auto":
             mode = "max" if "acc" in monitor else "min"
-        if mode not in ("min", "max"):
-            raise ValueError(f"mode must be 'min', 'max' or 'auto', got {mode!r}")
-        if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
-        factor = _real("factor", factor)
-        if not 0.0 <= factor < 1.0:
-            raise ValueError(f"factor must be in [0, 1), got {factor!r}")
+        # the decision rule and its validation are lrkit.plateau's (torch's ReduceLROnPlateau)
+        self.rule = plateau(mode=mode, factor=factor, patience=patience, threshold=threshold,
+                            threshold_mode=threshold_mode, cooldown=cooldown,
+                            min_scale=_check_scale(min_scale), eps=eps)
+        self.state = PlateauState(self.rule)
         self.monitor = monitor
-        self.mode = mode
-        self.factor = factor
-        self.patience = _count("patience", patience)
-        self.threshold = _real("threshold", threshold)
-        self.threshold_mode = threshold_mode
-        self.cooldown = _count("cooldown", cooldown)
-        self.min_scale = _check_scale(_real("min_scale", min_scale))
-        self.eps = _real("eps", eps)
         self.verbose = verbose
-        self.best = math.inf if mode == "min" else -math.inf
-        self.num_bad_epochs = 0
-        self.cooldown_counter = 0
-        self.last_epoch = 0
 
-    # -- the decision rule (torch's ReduceLROnPlateau.step) ---------------------------
-    def is_better(self, current: float, best: float) -> bool:
-        if self.mode == "min":
-            if self.threshold_mode == "rel":
-                return current < best * (1.0 - self.threshold)
-            return current < best - self.threshold
-        if self.threshold_mode == "rel":
-            return current > best * (1.0 + self.threshold)
-        return current > best + self.threshold
+    @property
+    def mode(self) -> str:
+        return self.rule.mode
+
+    @property
+    def best(self) -> float:
+        return self.state.best
+
+    @property
+    def num_bad_epochs(self) -> int:
+        return self.state.num_bad_epochs
+
+    @property
+    def cooldown_counter(self) -> int:
+        return self.state.cooldown_counter
 
     def update(self, current: float, scale: float) -> float:
-        """Record one epoch's metric; return the (possibly lowered) scale."""
-        current = float(current)
-        self.last_epoch += 1
-        if self.is_better(current, self.best):
-            self.best = current
-            self.num_bad_epochs = 0
-        else:
-            self.num_bad_epochs += 1
-        if self.cooldown_counter > 0:
-            self.cooldown_counter -= 1
-            self.num_bad_epochs = 0
-        if self.num_bad_epochs > self.patience:
-            new = max(scale * self.factor, self.min_scale)
-            if scale - new > self.eps:
-                scale = new
-            self.cooldown_counter = self.cooldown
-            self.num_bad_epochs = 0
-        return scale
+        """Record one epoch's metric; return the (possibly lowered) scale:
+        max(scale·factor, min_scale) when a reduction is due and lowers it by more than eps."""
+        rule = self.rule
+        new = max(scale * rule.factor, rule.min_scale)
+        lowered = self.state.report(float(current), reduce=lambda: scale - new > rule.eps)
+        return new if lowered else scale
 
     # -- Keras hooks -------------------------------------------------------------------
     def _schedule(self) -> LearningRateSchedule:
@@ -281,29 +239,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
     # -- resume ------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """The counters (JSON-able); the scale itself is saved with the model's schedule."""
-        return {"best": self.best, "num_bad_epochs": self.num_bad_epochs,
-                "cooldown_counter": self.cooldown_counter, "last_epoch": self.last_epoch}
+        return self.state.state_dict()
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        missing = {"best", "num_bad_epochs", "cooldown_counter", "last_epoch"} - set(state)
-        if missing:
-            raise ValueError(f"state is missing {sorted(missing)}")
-        self.best = float(state["best"])
-        self.num_bad_epochs = _count("num_bad_epochs", state["num_bad_epochs"])
-        self.cooldown_counter = _count("cooldown_counter", state["cooldown_counter"])
-        self.last_epoch = _count("last_epoch", state["last_epoch"])
-
-
-def _real(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, not {type(value).__name__} ({value!r})")
-    v = float(value)
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return v
-
-
-def _count(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
-    return int(value)
+        self.state.load_state_dict(state, where="state")

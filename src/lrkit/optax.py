@@ -23,22 +23,14 @@ from collections.abc import Callable
 from typing import Any
 
 from .schedule import Schedule
+from .spec import as_schedule
 
 __all__ = ["schedule", "hyperparams", "OptaxSchedule"]
 
 
 def _concrete(s: Any, total_steps: int | None, name: str) -> Schedule:
     """``s`` as a resolved lrkit Schedule (fractions of the run resolved with total_steps)."""
-    if not isinstance(s, Schedule):
-        raise TypeError(f"{name} must be an lrkit Schedule, not {type(s).__name__} ({s!r})")
-    if s.resolved:
-        return s
-    if total_steps is None:
-        raise ValueError(
-            f"{name} = {s!r} has durations given as fractions of the run ('5%', 'rest'); "
-            "pass total_steps= (the number of optimizer updates) to resolve it"
-        )
-    return s.resolve(total_steps)
+    return as_schedule(s, total_steps=total_steps, where=name)
 
 
 class OptaxSchedule:

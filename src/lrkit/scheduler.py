@@ -81,24 +81,9 @@ def _as_float(x: Any, what: str) -> float:
 
 
 def _as_schedule(s: Any, where: str, total_steps: int | None) -> Schedule:
-    if isinstance(s, str):
-        from .spec import parse
+    from .spec import as_schedule
 
-        s = parse(s)
-    elif isinstance(s, dict):
-        from .spec import from_config
-
-        s = from_config(dict(s))
-    if not isinstance(s, Schedule):
-        raise TypeError(f"{where} must be an lrkit Schedule (or its text/config), not {type(s).__name__}")
-    if not s.resolved:
-        if total_steps is None:
-            raise ValueError(
-                f"{where} {s!r} has durations given as fractions of the run; pass "
-                "total_steps=... to the Scheduler (or call .resolve(total_steps))"
-            )
-        s = s.resolve(total_steps)
-    return s
+    return as_schedule(dict(s) if isinstance(s, dict) else s, total_steps=total_steps, where=where)
 
 
 class _Track:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-__all__ = ["parse", "from_config", "load", "MAX_TEXT", "MAX_DEPTH"]
+__all__ = ["parse", "from_config", "as_schedule", "load", "loads", "MAX_TEXT", "MAX_DEPTH"]
 
 #: longest text ``parse`` accepts, in characters
 MAX_TEXT = 20_000
@@ -55,6 +55,32 @@ def from_config(config: Any) -> Schedule:
     if not isinstance(result, Schedule):
         raise ValueError("a schedule config must describe a schedule")
     return result
+
+
+def as_schedule(obj: Any, *, total_steps: int | None = None, where: str = "schedule") -> Schedule:
+    """A concrete Schedule from a Schedule, its text form or its config dict.
+
+    Durations given as fractions of the run are resolved with ``total_steps``;
+    without it such a schedule is a ``ValueError`` naming ``where``.  This is
+    the one place the adapters and the Scheduler turn user input into a schedule.
+    """
+    if isinstance(obj, str):
+        obj = parse(obj)
+    elif isinstance(obj, dict):
+        obj = from_config(obj)
+    if not isinstance(obj, Schedule):
+        raise TypeError(
+            f"{where} must be an lrkit Schedule, its text form or its config dict, "
+            f"not {type(obj).__name__} ({obj!r})"
+        )
+    if obj.resolved:
+        return obj
+    if total_steps is None:
+        raise ValueError(
+            f"{where} = {obj!r} has durations given as fractions of the run ('5%', 'rest'); "
+            "pass total_steps= (the number of optimizer updates) to resolve it"
+        )
+    return obj.resolve(total_steps)
 
 
 def _from_config(value: Any, path: str, depth: int) -> Any:
