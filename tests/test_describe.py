@@ -6,7 +6,7 @@ import pytest
 
 import lrkit
 from lrkit import _evaluate
-from lrkit.describe import RATIO, Description, Seam, describe, without_noise
+from lrkit.description import RATIO, Description, Seam, describe, without_noise
 
 
 def reference_seams(schedule, stop, k=3, ratio=RATIO):

@@ -65,6 +65,16 @@ def test_exponential_overflow_is_a_value_error():
     assert s(10) == 1024.0
     with pytest.raises(ValueError, match="overflow"):
         s(5000)
+    with pytest.raises(ValueError, match="overflow"):
+        L.step(1, gamma=2.0)(5000)
+    # a zero start stays exactly zero: no 0·inf = NaN
+    assert L.exponential(2.0, start=0.0)(2000) == 0.0 and L.step(1, gamma=2.0, start=0.0)(5000) == 0.0
+    assert L.exponential(2.0, start=0.0, floor=0.1)(2000) == 0.1
+    np = pytest.importorskip("numpy")
+    assert (L.exponential(2.0, start=0.0)(np.array([0, 2000])) == 0.0).all()
+    # a join evaluates only the piece in force: the overflowing tail is never reached
+    j = L.join([L.constant(1.0), L.exponential(2.0)], [10**6])
+    assert j(5) == 1.0 and L.warmup(j, 5)(3) == pytest.approx(0.6)
 
 
 def test_step_decay_changes_at_the_boundary():

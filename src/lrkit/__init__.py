@@ -41,9 +41,7 @@ from .compat import (
     SequentialLR,
     StepLR,
 )
-from .describe import Description, Seam, describe
 from .durations import Frac, frac
-from .finder import RangeTestResult, lr_range_test
 from .plateau import plateau
 from .schedule import REGISTRY, Product, Schedule, Sum
 from .scheduler import Scheduler
@@ -67,6 +65,32 @@ from .shapes import (
 from .spec import from_config, load, loads, parse
 
 __version__ = "0.1.0"
+
+# Loaded on first use (PEP 562), so `import lrkit` stays fast: name -> module.
+_LAZY = {
+    "describe": "description", "Description": "description", "Seam": "description",
+    "lr_range_test": "finder", "RangeTestResult": "finder",
+}
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .description import Description, Seam, describe
+    from .finder import RangeTestResult, lr_range_test
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lrkit' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "Schedule", "Product", "Sum", "REGISTRY", "Frac", "frac",

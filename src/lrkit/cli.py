@@ -265,7 +265,7 @@ def _can_print(sample: str) -> bool:
 
 
 def _describe(args: argparse.Namespace, curves: list[tuple[str, Schedule]]) -> int:
-    from .describe import describe
+    from .description import describe
 
     found = [describe(s, stop, name=label)
              for (label, s), stop in zip(curves, stops([s for _, s in curves], args.steps), strict=True)]

@@ -174,6 +174,13 @@ class join(Schedule):
         return {"schedules": tuple(edges[i + 1] - edges[i] for i in range(len(self.schedules)))}
 
     def _eval(self, t: Any, m: Any) -> Any:
+        if m.is_scalar:  # evaluate only the piece in force (another one might overflow)
+            start, piece = 0, self.schedules[0]
+            for b, s in zip(self.boundaries, self.schedules[1:]):
+                if t < b:
+                    break
+                start, piece = b, s
+            return piece._eval(t - start, m)
         out = self.schedules[0]._eval(t, m)
         for b, s in zip(self.boundaries, self.schedules[1:]):
             out = m.where(t >= b, s._eval(m.maximum(t - b, 0), m), out)

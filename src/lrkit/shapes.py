@@ -236,6 +236,8 @@ class exponential(Schedule):
                     staircase=v.boolean("staircase", staircase), floor=v.real("floor", floor))
 
     def _eval(self, t: Any, m: Any) -> Any:
+        if self.start == 0.0:  # 0·gamma^e is 0 even where gamma^e overflows
+            return m.maximum(m.full(t, 0.0), self.floor)
         e = t // self.every if self.staircase else t / self.every
         value = self.start * m.pow(self.gamma, e)
         if m.is_scalar and math.isinf(value):
@@ -245,6 +247,9 @@ class exponential(Schedule):
     def _compile(self) -> Any:
         gamma, start, every, floor = self.gamma, self.start, self.every, self.floor
         staircase, pow_, inf = self.staircase, math.pow, math.inf
+        if start == 0.0:
+            held = max(0.0, floor)
+            return lambda t: held
 
         def fn(t: Any) -> float:
             try:
@@ -270,6 +275,8 @@ class step(Schedule):
                     start=v.real("start", start))
 
     def _eval(self, t: Any, m: Any) -> Any:
+        if self.start == 0.0:  # 0·gamma^k is 0 even where gamma^k overflows
+            return m.full(t, 0.0)
         k = t // self.every
         value = self.start * m.pow(self.gamma, k)
         if m.is_scalar and math.isinf(value):
@@ -282,6 +289,8 @@ class step(Schedule):
 
     def _compile(self) -> Any:
         gamma, start, every, pow_, inf = self.gamma, self.start, self.every, math.pow, math.inf
+        if start == 0.0:
+            return lambda t: 0.0
 
         def fn(t: Any) -> float:
             try:
