@@ -24,6 +24,7 @@ class Frac:
     """A fraction of the whole run, 0 < value <= 1."""
 
     __slots__ = ("value",)
+    value: float
 
     def __init__(self, value: float) -> None:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):

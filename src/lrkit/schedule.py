@@ -91,6 +91,9 @@ class Schedule:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable; build a new schedule instead")
 
+    if TYPE_CHECKING:  # constructor arguments become attributes through _store()
+        def __getattr__(self, name: str) -> Any: ...
+
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable")
 
