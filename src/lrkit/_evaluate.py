@@ -84,7 +84,7 @@ def chunks(schedule: Schedule, stop: int, size: int | None = None,
     ``use_numpy``), else a list of floats.
     """
     size = size or CHUNK
-    np = _numpy() if use_numpy else None
+    np: Any = _numpy() if use_numpy else None
     fn = schedule._fn or schedule._build()
     vectorized = np is not None
     for a in range(0, stop + 1, size):

@@ -255,7 +255,7 @@ def prepare_steps(step: Any) -> tuple[Any, Any]:
     if lib == "numpy":
         import numpy as np
 
-        t = np.asarray(step)
+        t: Any = np.asarray(step)  # one name for the NumPy, torch and JAX branches
         if t.dtype == np.bool_ or not (
             np.issubdtype(t.dtype, np.integer) or np.issubdtype(t.dtype, np.floating)
         ):

@@ -163,8 +163,9 @@ class join(Schedule):
         if any(isinstance(b, Rest) for b in bs):
             raise ValueError("boundaries cannot be 'rest'; give a piece's duration as 'rest' instead")
         if all(_num(b) for b in bs):
-            for i in range(1, len(bs)):
-                if bs[i] <= bs[i - 1]:
+            nums = [b for b in bs if isinstance(b, (int, float))]  # = bs, typed as numbers
+            for i in range(1, len(nums)):
+                if nums[i] <= nums[i - 1]:
                     raise ValueError(f"boundaries must be strictly increasing, got {list(boundaries)!r}")
         self._store(schedules=pieces, boundaries=bs)
 
@@ -309,7 +310,7 @@ class restarts(Schedule):
         p, mult, decay, limit = self.period, self.mult, self.decay, self.limit
         D = self._inner_duration()
         inner = _fn(self.schedule)
-        tail = None if limit is None else decay ** (limit - 1) * inner(D)
+        tail: Any = None if limit is None else decay ** (limit - 1) * inner(D)  # set iff limit is
         floor, log1p, lm = math.floor, math.log1p, math.log(mult) if mult != 1 else 1.0
         start_of = self.cycle_start
 

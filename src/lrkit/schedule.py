@@ -382,7 +382,7 @@ class Product(Schedule):
         return out
 
     def _compile(self) -> Callable[[Any], float]:
-        parts = [(f._fn or f._build()) if isinstance(f, Schedule) else f for f in self.factors]
+        parts: list[Any] = [(f._fn or f._build()) if isinstance(f, Schedule) else f for f in self.factors]
         if len(parts) == 2:
             a, b = parts
             if callable(a) and callable(b):

@@ -309,9 +309,9 @@ def _sorted_steps(name: str, values: Any, *, strict: bool) -> list[Any]:
         raise TypeError(f"{name} must be a list of steps, got {values!r}")
     out = [v.duration(f"{name}[{i}]", x, allow_zero=True) for i, x in enumerate(values)]
     nums = [x for x in out if isinstance(x, (int, float))]
-    if len(nums) == len(out):
-        for i in range(1, len(out)):
-            if out[i] < out[i - 1] or (strict and out[i] == out[i - 1]):
+    if len(nums) == len(out):  # all numbers: nums is out, typed as numbers
+        for i in range(1, len(nums)):
+            if nums[i] < nums[i - 1] or (strict and nums[i] == nums[i - 1]):
                 order = "strictly increasing" if strict else "sorted (non-decreasing)"
                 raise ValueError(f"{name} must be {order}, got {list(values)!r}")
     return out
@@ -422,8 +422,9 @@ class interpolate(Schedule):
             pts.append((s, val))
         steps = [s for s, _ in pts]
         if all(isinstance(s, (int, float)) for s in steps):
-            for i in range(1, len(steps)):
-                if steps[i] <= steps[i - 1]:
+            nums = [s for s in steps if isinstance(s, (int, float))]  # = steps, typed as numbers
+            for i in range(1, len(nums)):
+                if nums[i] <= nums[i - 1]:
                     raise ValueError(f"points steps must be strictly increasing, got {steps}")
         self._store(points=pts, kind=kind)
 
