@@ -107,8 +107,8 @@ def loads_config(text: str, *, yaml: bool = False, where: str = "<config>") -> S
         raise TypeError(f"text must be a str, not {type(text).__name__}")
     locate = _YamlLines(text, where) if yaml else _JsonLines(text)
     data = _read_yaml(text, where) if yaml else _read_json(text, where)
-    if yaml:
-        locate.check_duplicates()  # type: ignore[attr-defined]
+    if isinstance(locate, _YamlLines):  # i.e. yaml
+        locate.check_duplicates()
     return _from_dict(data, where, locate)
 
 
@@ -151,10 +151,11 @@ def _from_dict(data: Any, where: str, locate: Any) -> ScheduleConfig:
 def _total(value: Any, fail: Any) -> int | None:
     if value is None or value == "auto":
         return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != int(value) \
-            or value <= 0:
+    num: Any = value  # numbers.Real is too loosely typed for comparisons and int()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or num != int(num) \
+            or num <= 0:
         raise fail(("total",), f"total must be 'auto' or a number of optimizer steps > 0, got {value!r}")
-    return int(value)
+    return int(num)
 
 
 def _schedule(value: Any, fail: Any, locate: Any) -> Schedule:

@@ -131,7 +131,7 @@ def from_transformers(name: Any, *, num_warmup_steps: int | None = None,
         return decay
     wr = kw.get("warmup_lr_rate")
     if wr is None:
-        ramp = shift(linear(w, start=0.0, end=1.0), -1)  # (t + 1)/w
+        ramp: Schedule = shift(linear(w, start=0.0, end=1.0), -1)  # (t + 1)/w
     else:
         wr = _real("warmup_lr_rate", wr)
         ramp = linear(max(1, w - 1), start=wr, end=1.0)  # ρ + (1 − ρ)·t/max(1, w − 1)
@@ -161,9 +161,10 @@ def _steps(arg: str, value: Any, kind: str) -> int:
         raise ValueError(f"{kind} requires `{arg}`")
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{arg} must be an integer >= 0, not {type(value).__name__} ({value!r})")
-    if not math.isfinite(value) or value != int(value) or value < 0:
+    num: Any = value  # numbers.Real is too loosely typed for int()
+    if not math.isfinite(value) or value != int(num) or value < 0:
         raise ValueError(f"{arg} must be an integer >= 0, got {value!r}")
-    return int(value)
+    return int(num)
 
 
 def _real(arg: str, value: Any, low: float | None = None) -> float:
@@ -314,6 +315,8 @@ class ScheduleTrainerMixin:
     to :class:`lrkit.torch.Scheduler`.  Without ``lr_schedule`` the Trainer
     behaves as usual.  (This class does not import transformers.)
     """
+
+    optimizer: Any  # set by transformers.Trainer
 
     def __init__(self, *args: Any, lr_schedule: Any = None,
                  scheduler_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:

@@ -86,9 +86,9 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
         k = gradient_accumulation_steps
         if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
             raise ValueError(f"gradient_accumulation_steps must be an integer >= 1, got {k!r}")
-        self.schedule = s
-        self.scale = _check_scale(scale)
-        self.gradient_accumulation_steps = int(k)
+        self.schedule: Schedule = s
+        self.scale: float = _check_scale(scale)
+        self.gradient_accumulation_steps: int = int(k)
 
     def __call__(self, step: Any) -> Any:
         ops = keras.ops

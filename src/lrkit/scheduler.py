@@ -25,7 +25,7 @@ from .schedule import Schedule
 
 TYPE_CHECKING = False  # typing is not imported at run time: `import lrkit` stays fast
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from typing import Any
 
 __all__ = ["Scheduler", "STATE_VERSION", "ON_CHANGE"]
@@ -90,6 +90,7 @@ class _Track:
     """One scheduled parameter: per-group schedules, bases, compiled slots."""
 
     __slots__ = ("param", "key", "index", "relative", "low", "high", "schedules", "bases", "fns")
+    fns: list[Callable[[Any], float] | None]  # per group, set by Scheduler._bind
 
     def __init__(self, param: str, relative: bool, schedules: list[Schedule | None],
                  bases: list[float]) -> None:
@@ -158,7 +159,7 @@ class Scheduler:
                    total_steps: int | None) -> list[Schedule | None]:
         n = len(groups)
         if isinstance(schedule, dict) and "type" not in schedule:
-            names = {g.get("name"): i for i, g in enumerate(groups) if g.get("name") is not None}
+            names: dict[Any, int] = {g.get("name"): i for i, g in enumerate(groups) if g.get("name") is not None}
             out: list[Schedule | None] = [None] * n
             for k, s in schedule.items():
                 if isinstance(k, bool):
@@ -206,7 +207,8 @@ class Scheduler:
         index: dict[tuple[int, str], int | None] = {}
         shared: dict[Schedule, Schedule] = {}  # equal schedules (no plateau state) share a closure
         for track in self._tracks:
-            track.fns = fns = [None] * len(track.schedules)
+            fns: list[Callable[[Any], float] | None] = [None] * len(track.schedules)
+            track.fns = fns
             for i, s in enumerate(track.schedules):
                 if s is None:
                     continue
@@ -282,6 +284,7 @@ class Scheduler:
     def _write_item(self, g: dict[str, Any], key: str, kind: int, v: float, i: int) -> None:
         """Write one item of a tuple/list entry such as ``betas``."""
         index = self._index[i, key]
+        assert index is not None  # only item slots (betas[0]...) come here
         if kind == _ITEM_TENSOR:
             g[key][index].fill_(v)
             return
@@ -563,11 +566,12 @@ def _check_state(sd: Any) -> dict[str, Any]:
         raise ValueError(
             f"state_dict version {version!r} is not supported (this lrkit reads {STATE_VERSION})"
         )
-    for k in ("last_epoch", "tracks", "plateaus"):
-        if k not in sd:
-            raise ValueError(f"state_dict lacks {k!r}")
+    for key in ("last_epoch", "tracks", "plateaus"):
+        if key not in sd:
+            raise ValueError(f"state_dict lacks {key!r}")
     step = sd["last_epoch"]
-    if isinstance(step, bool) or not isinstance(step, numbers.Real) or not step >= 0 or step == math.inf:
+    num: Any = step  # numbers.Real is too loosely typed for comparisons and int()
+    if isinstance(step, bool) or not isinstance(step, numbers.Real) or not num >= 0 or num == math.inf:
         raise ValueError(f"state_dict['last_epoch'] must be a number >= 0, got {step!r}")
     tracks = sd["tracks"]
     if not isinstance(tracks, list) or not tracks:
@@ -589,8 +593,8 @@ def _check_state(sd: Any) -> dict[str, Any]:
     if not isinstance(sd["plateaus"], list):
         raise ValueError("state_dict['plateaus'] must be a list")
     out = dict(sd)
-    out["last_epoch"] = int(step) if float(step).is_integer() else float(step)
+    out["last_epoch"] = int(num) if float(num).is_integer() else float(num)
     return out
 
 
-assert BoundPlateau  # re-exported for adapters
+assert BoundPlateau  # type: ignore[truthy-function]  # re-exported for adapters

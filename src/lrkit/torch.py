@@ -18,7 +18,7 @@ here behaves as its torch-free twin in :mod:`lrkit` and additionally
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch.optim.lr_scheduler import LRScheduler
@@ -36,6 +36,9 @@ class _TorchMixin:
 
     _hook: Any = None
     _step_count: int = 1  # step() calls, as torch counts them (Accelerate reads it for OneCycleLR)
+    # set by the lrkit class mixed with (for checkers only; no class attributes)
+    optimizer: Any
+    last_epoch: Any
 
     def _attach(self, on_optimizer_step: bool) -> None:
         if not isinstance(on_optimizer_step, bool):
@@ -81,7 +84,7 @@ class _TorchMixin:
         self._step_count = int(self.last_epoch) + 1  # type: ignore[attr-defined]
 
     def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()  # type: ignore[misc]
+        state = cast("dict[str, Any]", super().__getstate__())  # type: ignore[misc]
         state["_hook"] = None  # a hook belongs to one optimizer object; re-attach after loading
         return state
 
@@ -141,7 +144,8 @@ class _FastStep(_TorchMixin):
         self._apply(t)  # type: ignore[attr-defined]
 
 
-class Scheduler(_FastStep, _core.Scheduler, LRScheduler):
+# torch's LRScheduler types these differently (methods vs lrkit's properties, int vs float steps)
+class Scheduler(_FastStep, _core.Scheduler, LRScheduler):  # type: ignore[misc]
     """:class:`lrkit.Scheduler` that is a torch ``LRScheduler`` (see the module docstring).
 
     ``on_optimizer_step=True``: advance once per real ``optimizer.step()``.
@@ -158,11 +162,13 @@ class Scheduler(_FastStep, _core.Scheduler, LRScheduler):
 def _wrap(cls: type, torch_base: type = LRScheduler) -> type:
     """The lrkit.torch twin of a torch-compatible class from :mod:`lrkit.compat`."""
 
+    base: Any = cls  # a compat class: its __init__ and step are its own
+
     def __init__(self: Any, *args: Any, on_optimizer_step: bool = False, **kwargs: Any) -> None:
-        cls.__init__(self, *args, **kwargs)
+        base.__init__(self, *args, **kwargs)
         self._attach(on_optimizer_step)
 
-    mixin = _FastStep if cls.step is _core.Scheduler.step else _TorchMixin
+    mixin = _FastStep if base.step is _core.Scheduler.step else _TorchMixin
     twin = type(cls.__name__, (mixin, cls, torch_base), {
         "__init__": __init__, "__doc__": cls.__doc__, "__module__": __name__,
         "__qualname__": cls.__name__,
