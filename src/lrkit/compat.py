@@ -116,10 +116,11 @@ def _momentum_param(optimizer: Any) -> str:
 
 
 def _int_arg(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != int(value) \
-            or value < low:
+    num: Any = value  # numbers.Real is too loosely typed for comparisons and int()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or num != int(num) \
+            or num < low:
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
+    return int(num)
 
 
 def _lambdas(optimizer: Any, lr_lambda: Any) -> list[Callable[[int], float]]:
@@ -142,8 +143,8 @@ def _absolute(track: _Track, i: int) -> Schedule | None:
 class _Compat(Scheduler):
     """Base of the torch-compatible classes: absolute per-group schedules."""
 
-    def _start(self, optimizer: Any, lr: list[Schedule], last_epoch: int, bases: list[float],
-               momentum: tuple[str, list[Schedule]] | None = None) -> None:
+    def _start(self, optimizer: Any, lr: Sequence[Schedule], last_epoch: int, bases: list[float],
+               momentum: tuple[str, Sequence[Schedule]] | None = None) -> None:
         """Drive the groups from step last_epoch + 1; ``bases`` is torch's ``base_lrs``."""
         self._base_lrs = list(bases)
         n = len(lr)
@@ -314,7 +315,7 @@ class StepLR(_Compat):
         self.step_size, self.gamma = step_size, gamma
         bases = _bases(optimizer, last_epoch)
         if gamma == 0:
-            lr = [piecewise([step_size], [b, 0.0]) for b in bases]
+            lr: list[Schedule] = [piecewise([step_size], [b, 0.0]) for b in bases]
         else:
             lr = [step_shape(step_size, gamma=gamma, start=b) for b in bases]
         self._start(optimizer, lr, last_epoch, bases)
@@ -332,7 +333,7 @@ class MultiStepLR(_Compat):
         self.gamma = gamma
         bases = _bases(optimizer, last_epoch)
         if gamma == 0:
-            lr = [piecewise([self.milestones[0]], [b, 0.0]) if self.milestones else constant(b)
+            lr: list[Schedule] = [piecewise([self.milestones[0]], [b, 0.0]) if self.milestones else constant(b)
                   for b in bases]
         else:
             lr = [multistep(self.milestones, gamma=gamma, start=b) for b in bases]
@@ -391,7 +392,7 @@ class PolynomialLR(_Compat):
         self.total_iters, self.power = _int_arg("total_iters", total_iters, 0), power
         bases = _bases(optimizer, last_epoch)
         if self.total_iters == 0 or power == 0:
-            lr = [constant(b) for b in bases]
+            lr: list[Schedule] = [constant(b) for b in bases]
         else:
             lr = [polynomial(self.total_iters, start=b, end=0.0, power=power) for b in bases]
         self._start(optimizer, lr, last_epoch, bases)
@@ -701,7 +702,8 @@ def _child_base(c: Scheduler, g: int) -> float:
     base = getattr(c, "_base_lrs", None)
     if base is not None:
         return base[g]
-    return float(tr.schedules[g](0)) if tr.schedules[g] is not None else 1.0
+    s = tr.schedules[g]
+    return float(s(0)) if s is not None else 1.0
 
 
 class ReduceLROnPlateau(_Compat):

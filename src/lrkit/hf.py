@@ -322,7 +322,7 @@ class ScheduleTrainerMixin:
                  scheduler_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
         self.lr_schedule = lr_schedule
         self.lr_scheduler_kwargs = dict(scheduler_kwargs or {})
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
 
     def create_scheduler(self, num_training_steps: int, optimizer: Any = None) -> Any:
         if getattr(self, "lr_scheduler", None) is None and self.lr_schedule is not None:

@@ -202,7 +202,7 @@ class Schedule:
             return True
         if type(other) is not type(self):
             return NotImplemented
-        return self._args == other._args  # type: ignore[attr-defined]
+        return self._args == other._args
 
     def __hash__(self) -> int:
         h = self._hash

@@ -71,7 +71,7 @@ class _TorchMixin:
             self._hook.remove()
             self._hook = None
 
-    def step(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def step(self, *args: Any, **kwargs: Any) -> None:
         """As the class's own ``step``; without arguments a no-op when ``on_optimizer_step``."""
         if not args and not kwargs and self._hook is not None:
             return  # advanced by the optimizer's step hook
@@ -81,7 +81,7 @@ class _TorchMixin:
     def load_state_dict(self, state_dict: Any, on_change: str | None = None) -> None:
         super().load_state_dict(state_dict, on_change)  # type: ignore[misc]
         # torch counts step() calls, the construction's included; Accelerate reads it
-        self._step_count = int(self.last_epoch) + 1  # type: ignore[attr-defined]
+        self._step_count = int(self.last_epoch) + 1
 
     def __getstate__(self) -> dict[str, Any]:
         state = cast("dict[str, Any]", super().__getstate__())  # type: ignore[misc]
@@ -131,7 +131,7 @@ def _innermost(optimizer: Any) -> Any:
 class _FastStep(_TorchMixin):
     """``step`` for the classes whose step is :meth:`lrkit.Scheduler.step`, inlined (hot path)."""
 
-    def step(self, epoch: Any = None) -> None:  # type: ignore[override]
+    def step(self, epoch: Any = None) -> None:
         """Advance one step (a no-op with ``on_optimizer_step``), or jump to ``epoch``."""
         if epoch is None:
             if self._hook is not None:
