@@ -211,6 +211,8 @@ def test_loads_json_and_yaml(tmp_path):
         L.loads("type: cosine\n steps: [1,\n", yaml=True)
     with pytest.raises(ValueError, match="line 1"):
         L.loads("{bad json")
+    with pytest.raises(ValueError, match="unreadable JSON"):
+        L.loads('{"type": "cosine", "steps": ' + "1" * 5000 + "}")
     with pytest.raises(ValueError):
         L.loads("!!python/object/apply:os.system ['ls']", yaml=True)
     listed = L.loads("- cosine(10)\n- {type: linear, steps: 5, name: lin}\n"

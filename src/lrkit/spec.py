@@ -153,12 +153,10 @@ def loads(raw: str, *, yaml: bool = False, where: str = "<config>") -> Any:
 
         try:
             data = json.loads(raw)
-        except ValueError as e:  # json.JSONDecodeError
-            # FIXME(core): a plain ValueError (e.g. int digit limit: json.loads("1" * 5000)) has no
-            # lineno/colno/msg and escapes as AttributeError; left as is (type-only change)
-            raise ValueError(
-                f"{where}: malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}"  # type: ignore[attr-defined]
-            ) from None
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{where}: malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
+        except ValueError as e:  # e.g. an integer literal beyond Python's digit limit
+            raise ValueError(f"{where}: unreadable JSON: {e}") from None
     return _document(data, where)
 
 
