@@ -342,6 +342,36 @@ def config_value(v: Any) -> Any:
     return v
 
 
+def _operands(cls: type[Schedule], items: Any, arg: str, noun: str, kind: str) -> list[Any]:
+    """The operands of a product or sum, validated, with nested ones of the same ``cls`` flattened."""
+    if isinstance(items, (str, bytes)) or not isinstance(items, (list, tuple)):
+        raise TypeError(f"{arg} must be a list of schedules and numbers")
+    flat: list[Any] = []
+    for f in items:
+        if isinstance(f, cls):
+            flat.extend(dict(f._args)[arg])
+        elif isinstance(f, Schedule):
+            flat.append(f)
+        elif _is_number(f):
+            v = float(f)
+            if not math.isfinite(v):
+                raise ValueError(f"a {noun} of a {kind} must be finite, got {f!r}")
+            flat.append(v)
+        else:
+            raise TypeError(f"{arg} must be schedules or numbers, not {type(f).__name__}")
+    if len(flat) < 2:
+        raise ValueError(f"a {kind} needs at least two {arg}")
+    if not any(isinstance(f, Schedule) for f in flat):
+        raise ValueError(f"a {kind} needs at least one schedule among its {arg}")
+    return flat
+
+
+def _longest(operands: tuple[Any, ...]) -> int | float | None:
+    """The longest duration among the schedules of a product or sum (None if none settles)."""
+    known = [d for f in operands if isinstance(f, Schedule) and (d := f._duration()) is not None]
+    return max(known) if known else None
+
+
 @register
 class Product(Schedule):
     """The pointwise product of schedules and numbers: ``a * b``, ``0.5 * a``.
@@ -352,25 +382,7 @@ class Product(Schedule):
     name = "product"
 
     def __init__(self, factors: Sequence[Schedule | float]) -> None:
-        flat: list[Any] = []
-        if isinstance(factors, (str, bytes)) or not isinstance(factors, (list, tuple)):
-            raise TypeError("factors must be a list of schedules and numbers")
-        for f in factors:
-            if isinstance(f, Product):
-                flat.extend(f.factors)
-            elif isinstance(f, Schedule):
-                flat.append(f)
-            elif _is_number(f):
-                v = float(f)
-                if not math.isfinite(v):
-                    raise ValueError(f"a factor of a product must be finite, got {f!r}")
-                flat.append(v)
-            else:
-                raise TypeError(f"factors must be schedules or numbers, not {type(f).__name__}")
-        if len(flat) < 2:
-            raise ValueError("a product needs at least two factors")
-        if not any(isinstance(f, Schedule) for f in flat):
-            raise ValueError("a product needs at least one schedule among its factors")
+        flat = _operands(Product, factors, "factors", "factor", "product")
         self._store(factors=flat)
 
     factors: tuple[Any, ...]
@@ -400,9 +412,7 @@ class Product(Schedule):
         return fn
 
     def _duration(self) -> int | float | None:
-        ds = [f._duration() for f in self.factors if isinstance(f, Schedule)]
-        known = [d for d in ds if d is not None]
-        return max(known) if known else None
+        return _longest(self.factors)
 
     def __repr__(self) -> str:
         return " * ".join(f"({f!r})" if isinstance(f, Sum) else format_value(f) for f in self.factors)
@@ -418,25 +428,7 @@ class Sum(Schedule):
     name = "sum"
 
     def __init__(self, terms: Sequence[Schedule | float]) -> None:
-        flat: list[Any] = []
-        if not isinstance(terms, (list, tuple)):
-            raise TypeError("terms must be a list of schedules and numbers")
-        for f in terms:
-            if isinstance(f, Sum):
-                flat.extend(f.terms)
-            elif isinstance(f, Schedule):
-                flat.append(f)
-            elif _is_number(f):
-                v = float(f)
-                if not math.isfinite(v):
-                    raise ValueError(f"a term of a sum must be finite, got {f!r}")
-                flat.append(v)
-            else:
-                raise TypeError(f"terms must be schedules or numbers, not {type(f).__name__}")
-        if len(flat) < 2:
-            raise ValueError("a sum needs at least two terms")
-        if not any(isinstance(f, Schedule) for f in flat):
-            raise ValueError("a sum needs at least one schedule among its terms")
+        flat = _operands(Sum, terms, "terms", "term", "sum")
         self._store(terms=flat)
 
     terms: tuple[Any, ...]
@@ -448,16 +440,14 @@ class Sum(Schedule):
         return out
 
     def _compile(self) -> Callable[[Any], float]:
-        fns = [f._compile() if isinstance(f, Schedule) else (lambda t, c=f: c) for f in self.terms]
+        fns = [(f._fn or f._build()) if isinstance(f, Schedule) else (lambda t, c=f: c) for f in self.terms]
         if len(fns) == 2:
             f0, f1 = fns
             return lambda t: f0(t) + f1(t)
         return lambda t: sum(f(t) for f in fns)
 
     def _duration(self) -> int | float | None:
-        ds = [f._duration() for f in self.terms if isinstance(f, Schedule)]
-        known = [d for d in ds if d is not None]
-        return max(known) if known else None
+        return _longest(self.terms)
 
     def __repr__(self) -> str:
         return " + ".join(format_value(f) for f in self.terms)
