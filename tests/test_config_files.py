@@ -112,6 +112,11 @@ def test_malformed_files_name_the_line(tmp_path):
         load_config(bad)
 
 
+def test_unreadable_json_names_the_file():
+    with pytest.raises(ValueError, match="^c.json: unreadable JSON: "):
+        loads_config('{"total": ' + "1" * 5000 + "}", where="c.json")
+
+
 def test_yaml_is_never_executed():
     text = "schedule: !!python/object/apply:os.system ['echo pwned']\n"
     with pytest.raises(ValueError, match="malformed YAML"):

@@ -21,7 +21,6 @@ is a ``ValueError`` naming the file, the line and the key.  YAML is read with
 
 from __future__ import annotations
 
-import json
 import numbers
 import os
 import re
@@ -29,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .schedule import REGISTRY, Schedule
-from .spec import from_config
+from .spec import DocumentError, from_config, read_document
 
 __all__ = ["ScheduleConfig", "from_dict", "load_config", "loads_config", "schedule_from_config", "KEYS"]
 
@@ -106,7 +105,7 @@ def loads_config(text: str, *, yaml: bool = False, where: str = "<config>") -> S
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, not {type(text).__name__}")
     locate = _YamlLines(text, where) if yaml else _JsonLines(text)
-    data = _read_yaml(text, where) if yaml else _read_json(text, where)
+    data = _read(text, yaml, where)
     if isinstance(locate, _YamlLines):  # i.e. yaml
         locate.check_duplicates()
     return _from_dict(data, where, locate)
@@ -232,24 +231,13 @@ def _at(where: str, line: int | None) -> str:
     return f"{where}, line {line}: " if line else f"{where}: "
 
 
-def _read_yaml(text: str, where: str) -> Any:
+def _read(text: str, yaml: bool, where: str) -> Any:
     try:
-        import yaml as _yaml
-    except ImportError:
-        raise ImportError("reading YAML needs PyYAML: pip install 'lrkit[yaml]'") from None
-    try:
-        return _yaml.safe_load(text)
-    except _yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        at = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ValueError(f"{where}{at}: malformed YAML: {getattr(e, 'problem', None) or e}") from None
-
-
-def _read_json(text: str, where: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{where}, line {e.lineno}, column {e.colno}: malformed JSON: {e.msg}") from None
+        return read_document(text, yaml=yaml)
+    except DocumentError as e:
+        at = f", line {e.line}, column {e.column}" if e.line is not None else ""
+        what = "malformed" if e.line is not None or e.kind == "YAML" else "unreadable"
+        raise ValueError(f"{where}{at}: {what} {e.kind}: {e.problem}") from None
 
 
 class _NoLines:

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-__all__ = ["parse", "from_config", "as_schedule", "load", "loads", "MAX_TEXT", "MAX_DEPTH"]
+__all__ = ["parse", "from_config", "as_schedule", "load", "loads", "read_document", "DocumentError",
+           "MAX_TEXT", "MAX_DEPTH"]
 
 #: longest text ``parse`` accepts, in characters
 MAX_TEXT = 20_000
@@ -135,28 +136,49 @@ def load(source: str | os.PathLike[str]) -> Any:
     return data
 
 
-def loads(raw: str, *, yaml: bool = False, where: str = "<config>") -> Any:
-    """Like :func:`load`, on the file's contents."""
+class DocumentError(ValueError):
+    """A file that is not well-formed YAML/JSON: its ``kind`` ("YAML"/"JSON"), the
+    1-based ``line`` and ``column`` where known (else None), and the ``problem``."""
+
+    def __init__(self, kind: str, line: int | None, column: int | None, problem: str) -> None:
+        super().__init__(f"malformed {kind}: {problem}")
+        self.kind, self.line, self.column, self.problem = kind, line, column, problem
+
+
+def read_document(text: str, *, yaml: bool) -> Any:
+    """Parse YAML (``yaml.safe_load`` only: nothing is constructed) or JSON text into plain
+    data; a malformed text raises :class:`DocumentError`.  Callers word the message."""
     if yaml:
         try:
             import yaml as _yaml
         except ImportError:
             raise ImportError("reading YAML needs PyYAML: pip install 'lrkit[yaml]'") from None
         try:
-            data = _yaml.safe_load(raw)
+            return _yaml.safe_load(text)
         except _yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
-            line = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            raise ValueError(f"{where}: malformed YAML{line}: {getattr(e, 'problem', e)}") from None
-    else:
-        import json
+            line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+            raise DocumentError("YAML", line, column, str(getattr(e, "problem", None) or e)) from None
+    import json
 
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{where}: malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
-        except ValueError as e:  # e.g. an integer literal beyond Python's digit limit
-            raise ValueError(f"{where}: unreadable JSON: {e}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise DocumentError("JSON", e.lineno, e.colno, e.msg) from None
+    except ValueError as e:  # e.g. an integer literal beyond Python's digit limit
+        raise DocumentError("JSON", None, None, str(e)) from None
+
+
+def loads(raw: str, *, yaml: bool = False, where: str = "<config>") -> Any:
+    """Like :func:`load`, on the file's contents."""
+    try:
+        data = read_document(raw, yaml=yaml)
+    except DocumentError as e:
+        if e.line is None:
+            raise ValueError(f"{where}: {'malformed' if e.kind == 'YAML' else 'unreadable'} {e.kind}: "
+                             f"{e.problem}") from None
+        raise ValueError(f"{where}: malformed {e.kind} at line {e.line}, column {e.column}: "
+                         f"{e.problem}") from None
     return _document(data, where)
 
 
