@@ -43,10 +43,9 @@ every step of random configurations against transformers itself.
 
 from __future__ import annotations
 
-import math
-import numbers
 from typing import Any
 
+from . import _validate as v
 from .combinators import join, pingpong, restarts, shift, warmup
 from .schedule import Schedule
 from .shapes import constant, cosine, inverse_sqrt, linear, polynomial, wsd
@@ -133,7 +132,7 @@ def from_transformers(name: Any, *, num_warmup_steps: int | None = None,
     if wr is None:
         ramp: Schedule = shift(linear(w, start=0.0, end=1.0), -1)  # (t + 1)/w
     else:
-        wr = _real("warmup_lr_rate", wr)
+        wr = v.real("warmup_lr_rate", wr)
         ramp = linear(max(1, w - 1), start=wr, end=1.0)  # ρ + (1 − ρ)·t/max(1, w − 1)
     return join([ramp, decay], [w])
 
@@ -159,24 +158,11 @@ def _name(name: Any) -> str:
 def _steps(arg: str, value: Any, kind: str) -> int:
     if value is None:
         raise ValueError(f"{kind} requires `{arg}`")
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{arg} must be an integer >= 0, not {type(value).__name__} ({value!r})")
-    num: Any = value  # numbers.Real is too loosely typed for int()
-    if not math.isfinite(value) or value != int(num) or value < 0:
-        raise ValueError(f"{arg} must be an integer >= 0, got {value!r}")
-    return int(num)
-
-
-def _real(arg: str, value: Any, low: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise TypeError(f"{arg} must be a finite real number, got {value!r}")
-    if low is not None and value < low:
-        raise ValueError(f"{arg} must be >= {low}, got {value!r}")
-    return float(value)
+    return v.integer(arg, value, low=0)
 
 
 def _cycles(c: Any) -> float:
-    return _real("num_cycles", c, low=0.0)
+    return v.real("num_cycles", c, low=0.0)
 
 
 def _ramp(body: Schedule, w: int) -> Schedule:
@@ -215,8 +201,8 @@ def _exact(x: float) -> int | float:
 
 
 def _polynomial(w: int, T: int, lr_end: Any, power: Any, base_lr: Any) -> Schedule:
-    lr_end = _real("lr_end", lr_end)
-    power = _real("power", power)
+    lr_end = v.real("lr_end", lr_end)
+    power = v.real("power", power)
     if power <= 0:
         raise ValueError(f"power must be > 0, got {power!r}")
     if base_lr is None:
@@ -225,7 +211,7 @@ def _polynomial(w: int, T: int, lr_end: Any, power: Any, base_lr: Any) -> Schedu
             "rate divided by the optimizer's lr; pass base_lr=<the optimizer's lr, i.e. "
             "TrainingArguments.learning_rate>"
         )
-    lr0 = _real("base_lr", base_lr)
+    lr0 = v.real("base_lr", base_lr)
     if not lr0 > lr_end:
         raise ValueError(f"lr_end ({lr_end}) must be smaller than base_lr ({lr0})")
     end = lr_end / lr0
@@ -241,9 +227,9 @@ def _min_lr_rate(min_lr: Any, min_lr_rate: Any, base_lr: Any) -> float:
         if base_lr is None:
             raise ValueError("min_lr is an absolute learning rate: pass base_lr=<the optimizer's lr> "
                              "too, or give min_lr_rate instead")
-        rate = _real("min_lr", min_lr) / _real("base_lr", base_lr)
+        rate = v.real("min_lr", min_lr) / v.real("base_lr", base_lr)
     elif min_lr_rate is not None:
-        rate = _real("min_lr_rate", min_lr_rate)
+        rate = v.real("min_lr_rate", min_lr_rate)
     else:
         raise ValueError("one of min_lr or min_lr_rate is required")
     if rate < 0:
@@ -276,7 +262,7 @@ def _wsd(w: int, num_training_steps: Any, *, num_decay_steps: Any = None, num_st
             )
     else:
         raise ValueError("warmup_stable_decay requires num_training_steps or num_stable_steps")
-    r = _real("min_lr_ratio", min_lr_ratio, low=0.0)
+    r = v.real("min_lr_ratio", min_lr_ratio, low=0.0)
     c = _cycles(num_cycles)
     for arg, value in (("warmup_type", warmup_type), ("decay_type", decay_type)):
         if value not in ("linear", "cosine", "1-sqrt"):

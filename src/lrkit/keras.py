@@ -26,7 +26,6 @@ This module imports Keras; ``import lrkit`` does not.
 
 from __future__ import annotations
 
-import math
 import numbers
 import warnings
 from typing import Any
@@ -41,6 +40,7 @@ except ModuleNotFoundError as e:  # Keras is there but its configured backend is
         "installed one, e.g. KERAS_BACKEND=jax or KERAS_BACKEND=torch"
     ) from e
 
+from . import _validate as v
 from ._ops import _ArrayOps
 from .plateau import PlateauState, plateau
 from .schedule import Schedule
@@ -87,7 +87,7 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
         if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
             raise ValueError(f"gradient_accumulation_steps must be an integer >= 1, got {k!r}")
         self.schedule: Schedule = s
-        self.scale: float = _check_scale(scale)
+        self.scale: float = v.real("scale", scale, low=0.0)
         self.gradient_accumulation_steps: int = int(k)
 
     def __call__(self, step: Any) -> Any:
@@ -121,15 +121,6 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
         if self.gradient_accumulation_steps != 1:
             extra += f", gradient_accumulation_steps={self.gradient_accumulation_steps}"
         return f"lrkit.keras.LearningRateSchedule({self.schedule!r}{extra})"
-
-
-def _check_scale(scale: Any) -> float:
-    if isinstance(scale, bool) or not isinstance(scale, numbers.Real):
-        raise TypeError(f"scale must be a real number, not {type(scale).__name__}")
-    s = float(scale)
-    if not (math.isfinite(s) and s >= 0):
-        raise ValueError(f"scale must be a finite number >= 0, got {scale!r}")
-    return s
 
 
 class ReduceLROnPlateau(keras.callbacks.Callback):
@@ -168,7 +159,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         # the decision rule and its validation are lrkit.plateau's (torch's ReduceLROnPlateau)
         self.rule = plateau(mode=mode, factor=factor, patience=patience, threshold=threshold,
                             threshold_mode=threshold_mode, cooldown=cooldown,
-                            min_scale=_check_scale(min_scale), eps=eps)
+                            min_scale=min_scale, eps=eps)
         self.state = PlateauState(self.rule)
         self.monitor = monitor
         self.verbose = verbose
