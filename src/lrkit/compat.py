@@ -42,7 +42,7 @@ import numbers
 from .combinators import custom, join, pingpong, restarts
 from .plateau import plateau
 from .schedule import Product, Schedule
-from .scheduler import Scheduler, _as_float, _check_state, _Track
+from .scheduler import Scheduler, _as_float, _Track
 from .shapes import (
     constant,
     cosine,
@@ -143,47 +143,91 @@ def _absolute(track: _Track, i: int) -> Schedule | None:
 class _Compat(Scheduler):
     """Base of the torch-compatible classes: absolute per-group schedules."""
 
+    _fractional = False  # torch's step(epoch) takes integers (but CosineAnnealingWarmRestarts)
+
+    #: torch's ``get_lr`` multiplies each group's current lr by a step ratio ("chainable"): a
+    #: group added to the optimizer later follows the same ratios from its own lr.  For the
+    #: other classes torch's next step raises on such a group, and so does lrkit's.
+    _chainable = False
+    #: the floor the ratios act above (CosineAnnealingLR's eta_min)
+    _floor = 0.0
+
     def _start(self, optimizer: Any, lr: Sequence[Schedule], last_epoch: int, bases: list[float],
                momentum: tuple[str, Sequence[Schedule]] | None = None) -> None:
         """Drive the groups from step last_epoch + 1; ``bases`` is torch's ``base_lrs``."""
         self._base_lrs = list(bases)
         n = len(lr)
-        tracks = [_Track("lr", False, list(lr), [1.0] * n)]
+        tracks = [_Track("lr", False, list(lr), [1.0] * n, units=list(bases))]
         if momentum is not None:
             tracks.append(_Track(momentum[0], False, list(momentum[1]), [1.0] * n))
         self._setup(optimizer, tracks, last_epoch + 1)
+
+    def _add_group(self, track: _Track, i: int, g: dict[str, Any]) -> None:
+        """A group added after construction: torch's chainable classes carry it along their
+        ratios from its own lr, lr_i(t) = floor + (lr_i − floor)·(lr_0(t) − floor)/(lr_0(t₀) − floor)
+        (t₀: the step when it appeared); its momentum is left alone."""
+        name = type(self).__name__
+        if track.param != "lr":
+            track.schedules.append(None)
+            track.bases.append(1.0)
+            return
+        if not self._chainable:
+            raise ValueError(
+                f"param_groups[{i}] was added to the optimizer after {name} was built; torch's {name} "
+                "cannot schedule such a group either (its next step raises). Build the scheduler after "
+                "add_param_group()."
+            )
+        lr = _as_float(g["lr"], f"param_groups[{i}]['lr']")
+        ref, floor = track.schedules[0], self._floor
+        assert ref is not None and track.units is not None  # every group of a torch class is scheduled
+        at = float(ref(self._applied)) - floor
+        if at == 0:  # the ratios are undefined; torch's only zero ratio is gamma = 0's
+            zero = self._zero_from(self._applied)
+            s: Schedule = constant(lr) if zero is None else piecewise([zero], [lr, 0.0])
+            unit = 0.0
+        else:
+            k = (lr - floor) / at
+            s = ref * k if floor == 0 else ref * k + floor * (1.0 - k)
+            unit = track.units[0] * k
+        track.schedules.append(s)
+        track.bases.append(1.0)
+        track.units.append(unit)
+
+    def _zero_from(self, t: int | float) -> int | None:
+        """With ``gamma = 0``: the first step after t where torch's ratio is 0 (else None)."""
+        return None
 
     def load_state_dict(self, state_dict: Mapping[str, Any], on_change: str | None = None) -> None:
         """As :meth:`lrkit.Scheduler.load_state_dict`; also reads a state dict saved by
         torch's class of the same name (to move a running job to lrkit): its step, and
         its settings, which must equal this scheduler's unless ``on_change`` is given."""
-        if isinstance(state_dict, dict) and "format" not in state_dict and (
-                "last_epoch" in state_dict or "_schedulers" in state_dict):
-            self._load_torch_state(state_dict, self.on_change if on_change is None else on_change)
+        if _is_torch_state(state_dict):
+            self._load_torch_state(dict(state_dict), self.on_change if on_change is None else on_change)
         else:
             super().load_state_dict(state_dict, on_change)
 
     def _load_torch_state(self, sd: dict[str, Any], policy: str) -> None:
+        name = type(self).__name__
         diff = []
         for key, saved in sd.items():
-            if key.startswith("_") or key in ("last_epoch", "optimizer", "verbose"):
+            if key in _TORCH_INTERNAL:
                 continue
-            mine = self.base_lrs if key == "base_lrs" else self.__dict__.get(key, _MISSING)
+            mine = getattr(self, key, _MISSING) if not key.startswith("_") else _MISSING
             if mine is _MISSING:
-                continue
+                raise ValueError(f"not a state_dict of torch's {name}: it holds {key!r}, which {name} has not")
             a, b = _plain(saved), _plain(mine)
             if a is not _MISSING and b is not _MISSING and a != b:
                 diff.append(f"  {key}: saved {a!r}, now {b!r}")
-        if diff and policy == "error":
-            raise ValueError(
-                f"the torch {type(self).__name__} state_dict has other settings than this scheduler:\n"
-                + "\n".join(diff) + "\nPass on_change='continue' to keep its step with these settings."
-            )
+        if diff and policy != "continue":
+            hint = ("Build the scheduler with the saved settings (on_change='saved' cannot rebuild them "
+                    "from a torch state_dict), or pass on_change='continue' to keep its step with these settings.")
+            raise ValueError(f"the torch {name} state_dict has other settings than this scheduler:\n"
+                             + "\n".join(diff) + "\n" + hint)
         step = sd.get("last_epoch")
         if step is None:  # ChainedScheduler: its children's step
             kids = sd.get("_schedulers") or [{}]
             step = kids[0].get("last_epoch", 0) if isinstance(kids[0], dict) else 0
-        step = self._check_epoch(step)
+        step = self._check_epoch(step, "state_dict['last_epoch']")
         self._load_torch_extra(sd)
         self.last_epoch = step
         self._apply(step)
@@ -198,6 +242,18 @@ class _Compat(Scheduler):
 
 
 _MISSING = object()
+#: keys of torch's scheduler state dicts that are torch's bookkeeping, not settings
+_TORCH_INTERNAL = frozenset({
+    "_get_lr_called_within_step", "_is_initial", "_last_lr", "_step_count", "last_epoch", "optimizer",
+    "verbose", "_schedulers", "_milestones", "_scale_fn_custom", "_scale_fn_ref", "_anneal_func_type",
+    "_schedule_phases", "mode_worse", "default_min_lr", "lr_lambdas", "best", "num_bad_epochs",
+    "cooldown_counter", "T_cur", "T_i",
+})
+
+
+def _is_torch_state(sd: Any) -> bool:
+    """A state dict saved by torch's scheduler (its own bookkeeping key), not lrkit's."""
+    return isinstance(sd, dict) and "format" not in sd and "_last_lr" in sd
 
 
 def _plain(x: Any) -> Any:
@@ -242,6 +298,7 @@ def _children(cls_name: str, optimizer: Any, schedulers: Sequence[Any]) -> list[
         detach = getattr(s, "detach", None)
         if detach is not None:
             detach()  # a composed scheduler is driven by its parent only
+        s._leave_peers()  # ... and does not compound with it
     return out
 
 
@@ -273,19 +330,33 @@ class LambdaLR(_Compat):
                     bases)
 
 
+#: the most calls of a MultiplicativeLR's lr_lambda one jump may replay
+MAX_REPLAY = 10**7
+
+
 class _RunningProduct:
     """t -> start·λ(1)·λ(2)···λ(t), multiplied in torch's order; the last result is
-    cached, so stepping forward costs one call of λ."""
+    cached (and restored from a state dict), so stepping forward costs one call of λ."""
 
     def __init__(self, fn: Callable[[int], float], start: float) -> None:
         self.fn, self.start = fn, start
         self.__qualname__ = f"running product of {getattr(fn, '__qualname__', type(fn).__name__)}"
         self._t, self._v = 0, start
 
+    def restore(self, t: int, value: float) -> None:
+        """The product is ``value`` at step t (saved by state_dict)."""
+        self._t, self._v = t, value
+
     def __call__(self, t: Any) -> float:
         k = math.floor(t)
         if k < self._t:
             self._t, self._v = 0, self.start
+        if k - self._t > MAX_REPLAY:
+            raise ValueError(
+                f"MultiplicativeLR multiplies lr_lambda step by step: going from step {self._t} to {k} "
+                f"would call it {k - self._t} times (at most {MAX_REPLAY}); resume from a state_dict "
+                "saved by lrkit (it holds the product) instead of jumping"
+            )
         v = self._v
         for j in range(self._t + 1, k + 1):
             v = v * self.fn(j)
@@ -303,13 +374,39 @@ class MultiplicativeLR(_Compat):
             if not callable(fn):
                 raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
         bases = _bases(optimizer, last_epoch)
-        self._start(optimizer, [custom(_RunningProduct(fn, b)) for fn, b in zip(self.lr_lambdas, bases,
-                                                                                 strict=True)], last_epoch,
-                    bases)
+        self._products = [_RunningProduct(fn, b) for fn, b in zip(self.lr_lambdas, bases, strict=True)]
+        self._start(optimizer, [custom(p) for p in self._products], last_epoch, bases)
+
+    _STATE_EXTRA = ("products",)
+
+    def state_dict(self) -> dict[str, Any]:
+        """As :meth:`lrkit.Scheduler.state_dict`, plus each group's running product at the step,
+        so a resume does not replay lr_lambda from step 0."""
+        sd = super().state_dict()
+        sd["products"] = [p(self._applied) for p in self._products]
+        return sd
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], on_change: str | None = None) -> None:
+        if isinstance(state_dict, dict):
+            torch_state = _is_torch_state(state_dict)
+            products = state_dict.get("_last_lr" if torch_state else "products")
+            if products is not None and "last_epoch" in state_dict:
+                step = self._check_epoch(state_dict["last_epoch"], "state_dict['last_epoch']")
+                where = "state_dict['_last_lr']" if torch_state else "state_dict['products']"
+                if not isinstance(products, list) or len(products) != len(self._products):
+                    raise ValueError(f"{where} must be a list, one value per group")
+                values = [_as_float(x, f"{where}[{i}]") for i, x in enumerate(products)]
+                if not all(math.isfinite(x) for x in values):
+                    raise ValueError(f"{where} must hold finite numbers, got {products!r}")
+                for p, x in zip(self._products, values, strict=True):
+                    p.restore(int(step), x)
+        super().load_state_dict(state_dict, on_change)
 
 
 class StepLR(_Compat):
     """lr = b·gamma^⌊t/step_size⌋."""
+
+    _chainable = True
 
     def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
         self.step_size, self.gamma = step_size, gamma
@@ -320,9 +417,14 @@ class StepLR(_Compat):
             lr = [step_shape(step_size, gamma=gamma, start=b) for b in bases]
         self._start(optimizer, lr, last_epoch, bases)
 
+    def _zero_from(self, t: int | float) -> int | None:
+        return (int(t) // self.step_size + 1) * self.step_size if self.gamma == 0 else None
+
 
 class MultiStepLR(_Compat):
     """lr = b·gamma^(number of milestones <= t); a repeated milestone counts twice."""
+
+    _chainable = True
 
     def __init__(self, optimizer: Any, milestones: Sequence[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
@@ -339,9 +441,15 @@ class MultiStepLR(_Compat):
             lr = [multistep(self.milestones, gamma=gamma, start=b) for b in bases]
         self._start(optimizer, lr, last_epoch, bases)
 
+    def _zero_from(self, t: int | float) -> int | None:
+        later = [m for m in self.milestones if m > t]
+        return later[0] if self.gamma == 0 and later else None
+
 
 class ConstantLR(_Compat):
     """lr = b·factor for t < total_iters, then b."""
+
+    _chainable = True
 
     def __init__(self, optimizer: Any, factor: float = 1.0 / 3, total_iters: int = 5,
                  last_epoch: int = -1) -> None:
@@ -356,6 +464,8 @@ class ConstantLR(_Compat):
 
 class LinearLR(_Compat):
     """lr = b·(start_factor + (end_factor − start_factor)·min(t, total_iters)/total_iters)."""
+
+    _chainable = True
 
     def __init__(self, optimizer: Any, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                  total_iters: int = 5, last_epoch: int = -1) -> None:
@@ -377,15 +487,22 @@ class LinearLR(_Compat):
 class ExponentialLR(_Compat):
     """lr = b·gamma^t."""
 
+    _chainable = True
+
     def __init__(self, optimizer: Any, gamma: float, last_epoch: int = -1) -> None:
         self.gamma = gamma
         bases = _bases(optimizer, last_epoch)
         lr = [piecewise([1], [b, 0.0]) if gamma == 0 else exponential(gamma, start=b) for b in bases]
         self._start(optimizer, lr, last_epoch, bases)
 
+    def _zero_from(self, t: int | float) -> int | None:
+        return int(t) + 1 if self.gamma == 0 else None
+
 
 class PolynomialLR(_Compat):
     """lr = b·(1 − min(t, total_iters)/total_iters)^power."""
+
+    _chainable = True
 
     def __init__(self, optimizer: Any, total_iters: int = 5, power: float = 1.0,
                  last_epoch: int = -1) -> None:
@@ -401,8 +518,11 @@ class PolynomialLR(_Compat):
 class CosineAnnealingLR(_Compat):
     """lr = eta_min + (b − eta_min)·½(1 + cos(π·t/T_max)), periodic past T_max (as torch)."""
 
+    _chainable = True
+
     def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
         self.T_max, self.eta_min = T_max, eta_min
+        self._floor = float(eta_min)
         bases = _bases(optimizer, last_epoch)
         self._start(optimizer, [pingpong(cosine(T_max, start=b, end=eta_min)) for b in bases], last_epoch,
                     bases)
@@ -413,6 +533,8 @@ class CosineAnnealingWarmRestarts(_Compat):
 
     ``step(epoch)`` takes fractional epochs, as torch's does.
     """
+
+    _fractional = True
 
     def __init__(self, optimizer: Any, T_0: int, T_mult: int = 1, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:
@@ -688,8 +810,33 @@ class ChainedScheduler(_Compat):
             if tr is not None:
                 momentum = (tr.param, [_absolute(tr, g) or constant(0.0) for g in range(len(groups))])
                 break
+        # what torch's children report (get_last_lr): child k steps after children < k, before > k
+        self._child_lrs = [[_child_lr(c, g, optimizer) for g in range(len(groups))] for c in children]
+        self._child_scales = [[1.0 / b if (b := _child_base(c, g)) else 0.0 for g in range(len(groups))]
+                              for c in children[1:]]
         self._start(optimizer, lr, -1, [_child_base(children[0], g) for g in range(len(groups))],
                     momentum)
+
+    def _apply(self, t: int | float) -> None:
+        super()._apply(t)
+        self._report_children(t)
+
+    def _report_children(self, t: int | float) -> None:
+        """Child k reports b·Π_{j<=k} f_j(t)·Π_{j>k} f_j(t − 1), as torch's children do (at
+        step 0, children built later are not there yet)."""
+        n = len(self._schedulers)
+        for k, child in enumerate(self._schedulers):
+            out: list[float | None] = []
+            for g in range(len(self._child_lrs[0])):
+                v = float(self._child_lrs[0][g](t))
+                for j in range(1, n):
+                    if j <= k:
+                        v *= float(self._child_lrs[j][g](t)) * self._child_scales[j - 1][g]
+                    elif t > 0:
+                        v *= float(self._child_lrs[j][g](t - 1)) * self._child_scales[j - 1][g]
+                out.append(v)
+            child._reported = out
+            child.last_epoch = t
 
 
 def _child_base(c: Scheduler, g: int) -> float:
@@ -719,6 +866,8 @@ class ReduceLROnPlateau(_Compat):
     (b: the group's ``initial_lr``), fed by the parent's ``report(metric)``.
     """
 
+    _STATE_EXTRA = ("config", "scales")
+
     def __init__(self, optimizer: Any, mode: str = "min", factor: float = 0.1, patience: int = 10,
                  threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
                  min_lr: list[float] | float = 0, eps: float = 1e-8) -> None:
@@ -741,12 +890,15 @@ class ReduceLROnPlateau(_Compat):
         self.threshold_mode, self.cooldown, self.eps = threshold_mode, cooldown, eps
         self.mode_worse = math.inf if mode == "min" else -math.inf
         bases = [_as_float(g["lr"], f"param_groups[{i}]['lr']") for i, g in enumerate(groups)]
-        self._driving = False  # standalone: writes only on a reduction (see _reduce)
-        self._start(optimizer, [self._schedule(b, i) for i, b in enumerate(bases)], -1, bases)
-        self._driving = True
+        # one rule for every group, as torch's: one plateau node, so one state
+        self._rule = plateau(self.mode, self.factor, self.patience, self.threshold, self.threshold_mode,
+                             self.cooldown)
+        #: per group, the product of the reductions made (its factor when compounding)
+        self._scales = [1.0] * len(groups)
+        self._start(optimizer, [constant(b) * self._rule for b in bases], -1, bases)
 
     def _schedule(self, b: float, i: int) -> Schedule:
-        """constant(b) * plateau(...) with min_lr and eps in units of b."""
+        """constant(b) * plateau(...) with min_lr and eps in units of b (inside composites)."""
         if b <= 0:
             return constant(b)
         p = plateau(self.mode, self.factor, self.patience, self.threshold, self.threshold_mode,
@@ -762,31 +914,41 @@ class ReduceLROnPlateau(_Compat):
         return self._schedule(self._composable_base(i), i)
 
     def _apply(self, t: int | float) -> None:
-        if not self._driving:  # at construction (and load_state_dict) the lr is left alone
-            return
-        return  # reductions are written by step()
+        """Nothing to write: the lr changes only when a reduction is due (see step)."""
+        self._applied = t
+
+    def _factor(self, param: str, i: int) -> float:
+        return self._scales[i] if param == "lr" and i < len(self._scales) else 1.0
 
     def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
         """Feed one metric (``epoch``, deprecated in torch, sets last_epoch)."""
         current = float(metrics)
         self.last_epoch = self.last_epoch + 1 if epoch is None else self._check_epoch(epoch)
-        groups = self.optimizer.param_groups
-        for i, st in self._group_states():
-            st.report(current, reduce=lambda i=i: self._reduce(groups[i], i))
+        self._plateaus[0].report(current, reduce=self._reduce_all)
 
     def report(self, metric: Any) -> bool:
-        before = [st.reductions for st in self._plateaus]
+        before = self._plateaus[0].reductions
         self.step(metric)
-        return [st.reductions for st in self._plateaus] != before
+        return self._plateaus[0].reductions != before
 
-    def _group_states(self) -> list[tuple[int, Any]]:
-        out = []
-        k = 0
-        for i, s in enumerate(self._tracks[0].schedules):
-            if s is not None and len(getattr(s, "factors", ())) == 2:
-                out.append((i, self._plateaus[k]))
-                k += 1
-        return out
+    def _reduce_all(self) -> bool:
+        """torch's reduction on every live group: new = max(lr·factor, min_lr), kept when
+        lr − new > eps; True when any group was reduced."""
+        groups = self.optimizer.param_groups
+        if len(groups) != len(self.min_lrs):
+            if self.default_min_lr is None:
+                raise RuntimeError(
+                    "The number of param groups in the `optimizer` "
+                    f"({len(groups)}) differs from when `ReduceLROnPlateau` was initialized "
+                    f"({len(self.min_lrs)}), usually due to a new param group being added to the "
+                    "optimizer. Please modify the `min_lrs` field to match the length of the "
+                    "`optimizer` param groups."
+                )
+            self.min_lrs = [float(self.default_min_lr)] * len(groups)
+        reduced = False
+        for i, group in enumerate(groups):
+            reduced = self._reduce(group, i) or reduced
+        return reduced
 
     def _reduce(self, group: dict[str, Any], i: int) -> bool:
         old = _as_float(group["lr"], "lr")
@@ -797,6 +959,9 @@ class ReduceLROnPlateau(_Compat):
                 cur.fill_(new)
             else:
                 group["lr"] = new
+            while len(self._scales) <= i:
+                self._scales.append(1.0)
+            self._scales[i] = self._scales[i] * new / old if old else 0.0
             return True
         return False
 
@@ -819,16 +984,17 @@ class ReduceLROnPlateau(_Compat):
         """JSON-able: the rule's settings and its state (the lr is the optimizer's)."""
         sd = super().state_dict()
         sd["config"] = self._config()
+        sd["scales"] = list(self._scales)
         return sd
 
     def load_state_dict(self, state_dict: Mapping[str, Any], on_change: str | None = None) -> None:
         """Restore the plateau state; settings that differ are refused unless
         ``on_change`` is ``"continue"`` (or ``"rescale"``, the same here)."""
         policy = self.on_change if on_change is None else on_change
-        if isinstance(state_dict, dict) and "format" not in state_dict and "last_epoch" in state_dict:
-            self._load_torch_state(state_dict, policy)
+        if _is_torch_state(state_dict):
+            self._load_torch_state(dict(state_dict), policy)
             return
-        sd = _check_state(state_dict)
+        sd = self._checked_state(state_dict)
         saved = sd.get("config")
         if not isinstance(saved, dict):
             raise ValueError("state_dict lacks the 'config' of a ReduceLROnPlateau")
@@ -837,11 +1003,23 @@ class ReduceLROnPlateau(_Compat):
         if diff and policy == "error":
             raise ValueError("the ReduceLROnPlateau settings differ from the saved ones:\n" + "\n".join(diff)
                              + "\nPass on_change='continue' to keep the saved state with the new settings.")
-        if len(sd["plateaus"]) != len(self._plateaus):
-            raise ValueError(f"state_dict holds {len(sd['plateaus'])} plateau states, this scheduler "
-                             f"{len(self._plateaus)}")
-        for j, (st, s) in enumerate(zip(self._plateaus, sd["plateaus"], strict=True)):
-            st.load_state_dict(s, f"state_dict['plateaus'][{j}]")
+        tracks = sd["tracks"]
+        if len(tracks) != 1 or tracks[0]["param"] != "lr":
+            raise ValueError("state_dict['tracks'] is not that of a ReduceLROnPlateau (one track, 'lr'): "
+                             f"{[tr['param'] for tr in tracks]}")
+        if len(tracks[0]["schedules"]) != len(self._tracks[0].schedules):
+            raise ValueError(f"state_dict has {len(tracks[0]['schedules'])} param groups, the optimizer "
+                             f"{len(self._tracks[0].schedules)}")
+        if not sd["plateaus"]:
+            raise ValueError("state_dict['plateaus'] is empty: not a ReduceLROnPlateau state")
+        # one state drives every group (a state saved per group holds the same counters)
+        self._plateaus[0].load_state_dict(sd["plateaus"][0], "state_dict['plateaus'][0]")
+        scales = sd.get("scales")
+        if scales is not None:
+            if not isinstance(scales, list) or not all(
+                    isinstance(x, (int, float)) and not isinstance(x, bool) and 0 <= x < math.inf for x in scales):
+                raise ValueError(f"state_dict['scales'] must be a list of finite numbers >= 0, got {scales!r}")
+            self._scales = [float(x) for x in scales]
         self.last_epoch = sd["last_epoch"]
 
     def _first(self, name: str) -> Any:

@@ -20,6 +20,7 @@ import math
 import numbers
 import sys
 
+from ._peers import peers_of
 from .plateau import BoundPlateau, PlateauState, bind
 from .schedule import Schedule
 
@@ -33,9 +34,10 @@ __all__ = ["Scheduler", "STATE_VERSION", "ON_CHANGE"]
 #: version of the ``state_dict`` format
 STATE_VERSION = 1
 #: the policies of ``on_change``
-ON_CHANGE = ("error", "continue", "rescale")
+ON_CHANGE = ("error", "continue", "rescale", "saved")
 
 _MAX = sys.float_info.max
+_MAX_STEP = 2**53  # steps beyond it are not exact in float64 (and t + 1 == t)
 _BELOW_ONE = math.nextafter(1.0, 0.0)
 #: (low, high) allowed for a parameter's values (closed bounds)
 _RANGES: dict[str, tuple[float, float]] = {
@@ -87,19 +89,45 @@ def _as_schedule(s: Any, where: str, total_steps: int | None) -> Schedule:
 
 
 class _Track:
-    """One scheduled parameter: per-group schedules, bases, compiled slots."""
+    """One scheduled parameter: per-group schedules, bases, compiled slots.
 
-    __slots__ = ("param", "key", "index", "relative", "low", "high", "schedules", "bases", "fns")
+    ``shared``: the one schedule given for every group (a group added to the
+    optimizer later gets it too), None when schedules were given per group.
+    ``units``: for an absolute track whose values are a base times a factor
+    (torch's classes: their ``base_lrs``), the base of each group; the factor,
+    value / unit, is what compounds with other schedulers on the optimizer.
+    """
+
+    __slots__ = ("param", "key", "index", "relative", "low", "high", "schedules", "bases", "fns",
+                 "shared", "units")
     fns: list[Callable[[Any], float] | None]  # per group, set by Scheduler._bind
 
     def __init__(self, param: str, relative: bool, schedules: list[Schedule | None],
-                 bases: list[float]) -> None:
+                 bases: list[float], shared: Schedule | None = None,
+                 units: list[float] | None = None) -> None:
         self.param = param
         self.key, self.index = parse_param(param)
         self.relative = relative
         self.low, self.high = _RANGES.get(self.key, (-_MAX, _MAX))
         self.schedules = schedules
         self.bases = bases
+        self.shared = shared
+        self.units = units
+
+    @property
+    def compounds(self) -> bool:
+        """Whether its values are a base times a factor (and so multiply with other schedulers')."""
+        return self.relative or self.units is not None
+
+    def factor(self, i: int, t: Any) -> float:
+        """Group i's factor at step t (1 for a group it leaves alone)."""
+        fn = self.fns[i] if i < len(self.fns) else None
+        if fn is None:
+            return 1.0
+        if self.relative:
+            return fn(t)
+        unit = self.units[i] if self.units is not None and i < len(self.units) else 0.0
+        return fn(t) / unit if unit else 1.0
 
 
 class Scheduler:
@@ -120,26 +148,37 @@ class Scheduler:
             ``"error"`` (default), ``"continue"`` or ``"rescale"``.
     """
 
+    #: values written when compounded with other schedulers ((track, group) -> value), else None
+    _written: dict[tuple[int, int], float] | None = None
+    #: what get_last_lr() reports when a ChainedScheduler drives this one (torch's values), else None
+    _reported: list[float | None] | None = None
+
     def __init__(self, optimizer: Any, schedule: Any, *, param: str = "lr", relative: bool = True,
                  total_steps: int | None = None, on_change: str = "error") -> None:
         groups = self._check_optimizer(optimizer)
         if not isinstance(relative, bool):
             raise TypeError(f"relative must be True or False, got {relative!r}")
-        key, index = parse_param(param)
+        parse_param(param)
         per_group = self._per_group(groups, schedule, total_steps)
-        bases = [1.0] * len(groups)
+        one = not isinstance(schedule, (list, tuple)) and not (isinstance(schedule, dict) and "type" not in schedule)
+        shared = per_group[0] if one else None
+        track = _Track(param, relative, per_group, [1.0] * len(groups), shared)
         if relative:
-            for i, (g, s) in enumerate(zip(groups, per_group, strict=False)):
-                if s is None:
-                    continue
-                if key not in g:
-                    raise KeyError(f"param_groups[{i}] has no {key!r} to schedule")
-                init = "initial_" + param
-                if init not in g:
-                    cur = g[key] if index is None else g[key][index]
-                    g[init] = cur.clone() if _is_tensor(cur) else cur
-                bases[i] = _as_float(g[init], f"param_groups[{i}][{init!r}]")
-        self._setup(optimizer, [_Track(param, relative, per_group, bases)], 0, on_change)
+            track.bases = [self._capture_base(g, i, track) if s is not None else 1.0
+                           for i, (g, s) in enumerate(zip(groups, per_group, strict=False))]
+        self._setup(optimizer, [track], 0, on_change)
+
+    @staticmethod
+    def _capture_base(g: dict[str, Any], i: int, track: _Track) -> float:
+        """A group's base value: ``initial_<param>``, set (like torch) to the value now if absent."""
+        key, index = track.key, track.index
+        if key not in g:
+            raise KeyError(f"param_groups[{i}] has no {key!r} to schedule")
+        init = "initial_" + track.param
+        if init not in g:
+            cur = g[key] if index is None else g[key][index]
+            g[init] = cur.clone() if _is_tensor(cur) else cur
+        return _as_float(g[init], f"param_groups[{i}][{init!r}]")
 
     # -- construction ---------------------------------------------------------
     @staticmethod
@@ -196,11 +235,77 @@ class Scheduler:
         self._plateaus: list[PlateauState] = []
         self._bind()
         self.last_epoch = start
+        self._join_peers()
         self._apply(start)
+
+    # -- the optimizer's live groups and the other schedulers on it ------------------
+    def _join_peers(self) -> None:
+        self._peers = peers_of(self.optimizer)
+        others = self._peers.others(self)
+        self._peers.add(self)
+        if others:
+            mine = {tr.param for tr in self._tracks}
+            for o in others:
+                for tr in [*self._tracks, *getattr(o, "_tracks", ())]:
+                    if tr.param in mine and not tr.compounds and tr.param == "lr":
+                        import warnings
+
+                        warnings.warn(
+                            f"two lrkit schedulers drive {tr.param!r} of this optimizer and one of them "
+                            "sets absolute values (relative=False), which do not compound: the last one "
+                            "to step wins. Build one Scheduler with the product of the schedules instead.",
+                            UserWarning, stacklevel=4)
+                        return
+
+    def _leave_peers(self) -> None:
+        """Stop compounding with the optimizer's other schedulers (a composite drives this one)."""
+        self._peers.remove(self)
+
+    def _factor(self, param: str, i: int) -> float:
+        """This scheduler's factor for group i's ``param`` at its current step (1 if none)."""
+        self._follow_groups()
+        for track in self._tracks:
+            if track.param == param and track.compounds:
+                return track.factor(i, self._applied)
+        return 1.0
+
+    def _follow_groups(self) -> None:
+        """Follow the optimizer's live ``param_groups``: rebind after the list was replaced
+        (``optimizer.load_state_dict``, wrappers, user code), schedule groups added since."""
+        groups = self.optimizer.param_groups
+        if groups is self._groups and len(groups) == self._n_groups:
+            return
+        self._check_optimizer(self.optimizer)
+        n_old, n = len(self._tracks[0].schedules), len(groups)
+        if n < n_old:
+            raise ValueError(
+                f"optimizer.param_groups now has {n} groups, fewer than the {n_old} this "
+                f"{type(self).__name__} schedules; build a new scheduler for the new groups"
+            )
+        for i in range(n_old, n):
+            for track in self._tracks:
+                self._add_group(track, i, groups[i])
+        saved = [st.state_dict() for st in self._plateaus]
+        self._bind()
+        for st, sd in zip(self._plateaus, saved, strict=False):
+            st.load_state_dict(sd)
+
+    def _add_group(self, track: _Track, i: int, g: dict[str, Any]) -> None:
+        """Schedule group i, added to the optimizer after construction: the all-groups
+        schedule with the group's own value as its base."""
+        if track.shared is None:
+            raise ValueError(
+                f"param_groups[{i}] was added to the optimizer after this {type(self).__name__} was "
+                "built with one schedule per group, so it has no schedule; build the scheduler after "
+                "add_param_group(), or give one schedule for every group"
+            )
+        track.schedules.append(track.shared)
+        track.bases.append(self._capture_base(g, i, track) if track.relative else 1.0)
 
     def _bind(self) -> None:
         """Bind plateau nodes to live states and compile the write slots."""
         groups = self.optimizer.param_groups
+        self._groups, self._n_groups = groups, len(groups)
         self._plateaus = []
         memo: dict[int, Schedule] = {}
         slots = []
@@ -256,6 +361,16 @@ class Scheduler:
 
     # -- stepping -------------------------------------------------------------
     def _apply(self, t: int | float) -> None:
+        groups = self.optimizer.param_groups
+        if groups is not self._groups or len(groups) != self._n_groups:
+            self._follow_groups()
+        if len(self._peers.members) > 1:
+            others = self._peers.others(self)
+            if others:
+                self._apply_compound(t, others)
+                return
+        if self._written is not None:
+            self._written = None
         self._applied = t
         for fn, scaled, shifted, other in self._plan:
             f = fn(t)
@@ -280,6 +395,33 @@ class Scheduler:
                         g[key].fill_(v)  # in place: no new tensor, no recompile, no host sync
                     else:
                         self._write_item(g, key, kind, v, i)
+
+    def _apply_compound(self, t: int | float, others: list[Any]) -> None:
+        """Write step t with the factors of the optimizer's other schedulers multiplied in."""
+        self._applied = t
+        groups = self.optimizer.param_groups
+        written: dict[tuple[int, int], float] = {}
+        for k, track in enumerate(self._tracks):
+            for i, fn in enumerate(track.fns):
+                if fn is None:
+                    continue
+                v = track.bases[i] * fn(t) if track.relative else fn(t)
+                if track.compounds:
+                    for o in others:
+                        v *= o._factor(track.param, i)
+                if not track.low <= v <= track.high:
+                    self._out_of_range(i, track.key, t, v)
+                g = groups[i]
+                cur = g[track.key]
+                if track.index is None:
+                    if _is_tensor(cur):
+                        cur.fill_(v)
+                    else:
+                        g[track.key] = v
+                else:
+                    self._write_item(g, track.key, _ITEM_TENSOR if _is_tensor(cur[track.index]) else _ITEM, v, i)
+                written[k, i] = v
+        self._written = written
 
     def _write_item(self, g: dict[str, Any], key: str, kind: int, v: float, i: int) -> None:
         """Write one item of a tuple/list entry such as ``betas``."""
@@ -306,18 +448,26 @@ class Scheduler:
             f"outside the allowed range ({rng}): {track.schedules[i]!r}"
         )
 
-    @staticmethod
-    def _check_epoch(epoch: Any) -> int | float:
+    #: whether ``step(epoch)`` takes fractional steps (torch's classes but one take integers)
+    _fractional = True
+    #: keys of ``state_dict()`` beyond the common ones (subclasses add theirs)
+    _STATE_EXTRA: tuple[str, ...] = ()
+
+    def _check_epoch(self, epoch: Any, what: str = "epoch") -> int | float:
+        """A step to jump to: a finite number in [0, 2**53] (an integer unless fractional
+        steps are allowed); floats with an integer value become ints."""
         if isinstance(epoch, bool) or not isinstance(epoch, numbers.Real):
-            raise TypeError(f"epoch must be an int or a float >= 0, got {epoch!r}")
+            raise TypeError(f"{what} must be an int or a float >= 0, got {epoch!r}")
         if isinstance(epoch, numbers.Integral):
             e: int | float = int(epoch)
         else:
             e = float(epoch)
             if e.is_integer():
                 e = int(e)
-        if not e >= 0 or e == math.inf:
-            raise ValueError(f"epoch must be a finite number >= 0, got {epoch!r}")
+        if not 0 <= e <= _MAX_STEP:
+            raise ValueError(f"{what} must be a finite number in [0, 2**53], got {epoch!r}")
+        if not self._fractional and not isinstance(e, int):
+            raise ValueError(f"{what} must be an integer for {type(self).__name__}, got {epoch!r}")
         return e
 
     def step(self, epoch: int | float | None = None) -> None:
@@ -367,7 +517,13 @@ class Scheduler:
         raise KeyError(f"this scheduler does not schedule {param!r}")
 
     def _last_values(self, track: _Track) -> list[float | None]:
+        if self._reported is not None and track is self._tracks[0]:
+            return list(self._reported)  # set by a ChainedScheduler for its children, as torch reports them
         t = self._applied  # recomputed, not stored every step: the hot path stays lean
+        if self._written is not None:  # compounded with other schedulers
+            k = self._tracks.index(track)
+            return [None if fn is None else self._written.get((k, i), b * fn(t))
+                    for i, (fn, b) in enumerate(zip(track.fns, track.bases, strict=True))]
         return [None if fn is None else b * fn(t) for fn, b in zip(track.fns, track.bases, strict=True)]
 
     @property
@@ -423,7 +579,7 @@ class Scheduler:
         policy = self.on_change if on_change is None else on_change
         if policy not in ON_CHANGE:
             raise ValueError(f"on_change must be one of {', '.join(map(repr, ON_CHANGE))}; got {policy!r}")
-        sd = _check_state(state_dict)
+        sd = self._checked_state(state_dict)
         if len(sd["tracks"]) != len(self._tracks):
             raise ValueError(
                 f"state_dict schedules {len(sd['tracks'])} parameter(s), this scheduler {len(self._tracks)}"
@@ -460,11 +616,14 @@ class Scheduler:
                 raise ValueError(
                     "the schedule differs from the one saved in the state_dict:\n"
                     + "\n".join(changes)
-                    + "\nBuild the scheduler with the saved schedule, or pass on_change='continue' "
-                    "(keep the step) or on_change='rescale' (keep the fraction of the run done)."
+                    + "\nBuild the scheduler with the saved schedule, or pass on_change='saved' (continue "
+                    "with the saved schedule, as torch does), on_change='continue' (keep the step, use "
+                    "this schedule) or on_change='rescale' (keep the fraction of the run done)."
                 )
             if policy == "rescale":
                 step = self._rescaled(step, old_durations)
+            if policy == "saved":
+                self._use_saved(sd)
         else:
             # identical schedules: restore the exact saved bases
             for saved, track in zip(sd["tracks"], self._tracks, strict=False):
@@ -481,6 +640,81 @@ class Scheduler:
             )
         self.last_epoch = step
         self._apply(step)
+
+    def _use_saved(self, sd: dict[str, Any]) -> None:
+        """on_change='saved': continue with the schedules (and bases) of the state_dict."""
+        from .spec import from_config
+
+        for saved, track in zip(sd["tracks"], self._tracks, strict=True):
+            schedules: list[Schedule | None] = []
+            for i, ss in enumerate(saved["schedules"]):
+                if ss is not None and ss["config"] is None:
+                    raise ValueError(
+                        f"on_change='saved': the saved schedule of param_groups[{i}][{track.param!r}], "
+                        f"{ss['text']}, is a Python callable and cannot be rebuilt from the state_dict; "
+                        "build the scheduler with it"
+                    )
+                schedules.append(None if ss is None else from_config(ss["config"]))
+            track.schedules = schedules
+            track.shared = None
+            if track.relative and saved["bases"] is not None:
+                track.bases = [float(b) for b in saved["bases"]]
+
+    def _checked_state(self, sd: Any) -> dict[str, Any]:
+        """``sd`` validated as a state_dict of this class (every key, type and range)."""
+        if not isinstance(sd, dict):
+            raise TypeError(f"state_dict must be a dict, got {type(sd).__name__}")
+        if sd.get("format") != "lrkit.Scheduler":
+            raise ValueError(
+                "state_dict is not an lrkit Scheduler state (no format='lrkit.Scheduler'); "
+                f"keys: {sorted(map(str, sd))[:8]}"
+            )
+        version = sd.get("version")
+        if type(version) is not int or version != STATE_VERSION:
+            raise ValueError(
+                f"state_dict version {version!r} is not supported (this lrkit reads {STATE_VERSION})"
+            )
+        name = type(self).__name__
+        if sd.get("class") != name:
+            raise ValueError(f"state_dict was saved by {sd.get('class')!r}, this scheduler is a {name!r}")
+        allowed = {"format", "version", "class", "last_epoch", "tracks", "plateaus", *self._STATE_EXTRA}
+        extra = sorted(map(str, set(sd) - allowed))
+        if extra:
+            raise ValueError(f"state_dict has keys that a {name} state does not: {extra}")
+        for key in ("last_epoch", "tracks", "plateaus"):
+            if key not in sd:
+                raise ValueError(f"state_dict lacks {key!r}")
+        out = dict(sd)
+        out["last_epoch"] = self._check_epoch(sd["last_epoch"], "state_dict['last_epoch']")
+        tracks = sd["tracks"]
+        if not isinstance(tracks, list) or not tracks:
+            raise ValueError("state_dict['tracks'] must be a non-empty list")
+        for k, tr in enumerate(tracks):
+            where = f"state_dict['tracks'][{k}]"
+            if not isinstance(tr, dict) or set(tr) != {"param", "relative", "bases", "schedules"}:
+                raise ValueError(f"{where} must hold exactly param, relative, bases, schedules")
+            if not isinstance(tr["param"], str) or not isinstance(tr["relative"], bool):
+                raise ValueError(f"{where}: param must be a string and relative True or False")
+            if not isinstance(tr["schedules"], list):
+                raise ValueError(f"{where}['schedules'] must be a list")
+            for i, s in enumerate(tr["schedules"]):
+                if s is not None and (not isinstance(s, dict) or set(s) != {"config", "text"}
+                                      or not isinstance(s["text"], str)
+                                      or not (s["config"] is None or isinstance(s["config"], dict))):
+                    raise ValueError(f"{where}['schedules'][{i}] must hold config (a dict or None) and text")
+            bases = tr["bases"]
+            if bases is None:
+                continue
+            if not tr["relative"]:
+                raise ValueError(f"{where}['bases'] must be None: the track is absolute (relative=False)")
+            if not isinstance(bases, list) or len(bases) != len(tr["schedules"]):
+                raise ValueError(f"{where}['bases'] must be a list, one per group")
+            for i, b in enumerate(bases):
+                if isinstance(b, bool) or not isinstance(b, (int, float)) or not -_MAX <= b <= _MAX:
+                    raise ValueError(f"{where}['bases'][{i}] must be a finite number, got {b!r}")
+        if not isinstance(sd["plateaus"], list):
+            raise ValueError("state_dict['plateaus'] must be a list")
+        return out
 
     def _rescaled(self, step: int | float, old_durations: list[Any]) -> int | float:
         if any(d is None for d in old_durations) or not old_durations:
@@ -551,50 +785,6 @@ def _saved_duration(state: Any) -> Any:
         return from_config(state["config"]).duration
     except (TypeError, ValueError):
         return None
-
-
-def _check_state(sd: Any) -> dict[str, Any]:
-    if not isinstance(sd, dict):
-        raise TypeError(f"state_dict must be a dict, got {type(sd).__name__}")
-    if sd.get("format") != "lrkit.Scheduler":
-        raise ValueError(
-            "state_dict is not an lrkit Scheduler state (no format='lrkit.Scheduler'); "
-            f"keys: {sorted(map(str, sd))[:8]}"
-        )
-    version = sd.get("version")
-    if version != STATE_VERSION:
-        raise ValueError(
-            f"state_dict version {version!r} is not supported (this lrkit reads {STATE_VERSION})"
-        )
-    for key in ("last_epoch", "tracks", "plateaus"):
-        if key not in sd:
-            raise ValueError(f"state_dict lacks {key!r}")
-    step = sd["last_epoch"]
-    num: Any = step  # numbers.Real is too loosely typed for comparisons and int()
-    if isinstance(step, bool) or not isinstance(step, numbers.Real) or not num >= 0 or num == math.inf:
-        raise ValueError(f"state_dict['last_epoch'] must be a number >= 0, got {step!r}")
-    tracks = sd["tracks"]
-    if not isinstance(tracks, list) or not tracks:
-        raise ValueError("state_dict['tracks'] must be a non-empty list")
-    for k, tr in enumerate(tracks):
-        if not isinstance(tr, dict) or not {"param", "relative", "bases", "schedules"} <= set(tr):
-            raise ValueError(f"state_dict['tracks'][{k}] must hold param, relative, bases, schedules")
-        if not isinstance(tr["schedules"], list):
-            raise ValueError(f"state_dict['tracks'][{k}]['schedules'] must be a list")
-        for i, s in enumerate(tr["schedules"]):
-            if s is not None and (not isinstance(s, dict) or "config" not in s or "text" not in s):
-                raise ValueError(f"state_dict['tracks'][{k}]['schedules'][{i}] must hold config and text")
-        if tr["bases"] is not None:
-            if not isinstance(tr["bases"], list) or len(tr["bases"]) != len(tr["schedules"]):
-                raise ValueError(f"state_dict['tracks'][{k}]['bases'] must be a list, one per group")
-            for i, b in enumerate(tr["bases"]):
-                if isinstance(b, bool) or not isinstance(b, numbers.Real) or not math.isfinite(b):
-                    raise ValueError(f"state_dict['tracks'][{k}]['bases'][{i}] must be a finite number")
-    if not isinstance(sd["plateaus"], list):
-        raise ValueError("state_dict['plateaus'] must be a list")
-    out = dict(sd)
-    out["last_epoch"] = int(num) if float(num).is_integer() else float(num)
-    return out
 
 
 assert BoundPlateau  # type: ignore[truthy-function]  # re-exported for adapters
