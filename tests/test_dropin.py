@@ -424,3 +424,26 @@ def test_resume_orders_through_accelerate() -> None:
                     trace.append(o.param_groups[0]["lr"])
                 traces.append(trace)
             assert traces[1] == pytest.approx(traces[0], rel=1e-12), order
+
+
+def test_native_schedulers_compound_and_absolute_ones_warn() -> None:
+    o = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.5)
+    a = lrkit.Scheduler(o, lrkit.cosine(10))
+    b = lrkit.Scheduler(o, lrkit.exponential(0.5))
+    a.step()
+    b.step()
+    assert o.param_groups[0]["lr"] == pytest.approx(0.5 * lrkit.cosine(10)(1) * 0.5)
+    with pytest.warns(UserWarning, match="relative=False"):
+        lrkit.Scheduler(o, lrkit.constant(0.1), relative=False)
+
+
+def test_copies_of_a_scheduler_join_the_optimizers_peers() -> None:
+    import copy
+
+    o = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.5)
+    s = LT.StepLR(o, 2, 0.5)
+    s2 = copy.deepcopy(s)  # a copy drives its own (copied) optimizer
+    s2.step()
+    s2.step()
+    assert s2.optimizer.param_groups[0]["lr"] == pytest.approx(0.25)
+    assert o.param_groups[0]["lr"] == 0.5

@@ -148,7 +148,7 @@ class Scheduler:
             ``"error"`` (default), ``"continue"`` or ``"rescale"``.
     """
 
-    #: values written when compounded with other schedulers ((track, group) -> value), else None
+    #: values last written when compounded with other schedulers ((track, group) -> value)
     _written: dict[tuple[int, int], float] | None = None
     #: what get_last_lr() reports when a ChainedScheduler drives this one (torch's values), else None
     _reported: list[float | None] | None = None
@@ -241,6 +241,7 @@ class Scheduler:
     # -- the optimizer's live groups and the other schedulers on it ------------------
     def _join_peers(self) -> None:
         self._peers = peers_of(self.optimizer)
+        self._peer_refs = self._peers.members  # read each step: compound when it holds others
         others = self._peers.others(self)
         self._peers.add(self)
         if others:
@@ -362,15 +363,13 @@ class Scheduler:
     # -- stepping -------------------------------------------------------------
     def _apply(self, t: int | float) -> None:
         groups = self.optimizer.param_groups
-        if groups is not self._groups or len(groups) != self._n_groups:
+        if groups is not self._groups or len(groups) != self._n_groups or len(self._peer_refs) > 1:
+            # the optimizer's groups changed, or other schedulers drive it: the general path
             self._follow_groups()
-        if len(self._peers.members) > 1:
             others = self._peers.others(self)
             if others:
                 self._apply_compound(t, others)
                 return
-        if self._written is not None:
-            self._written = None
         self._applied = t
         for fn, scaled, shifted, other in self._plan:
             f = fn(t)
@@ -520,7 +519,7 @@ class Scheduler:
         if self._reported is not None and track is self._tracks[0]:
             return list(self._reported)  # set by a ChainedScheduler for its children, as torch reports them
         t = self._applied  # recomputed, not stored every step: the hot path stays lean
-        if self._written is not None:  # compounded with other schedulers
+        if self._written is not None and len(self._peer_refs) > 1:  # compounded with other schedulers
             k = self._tracks.index(track)
             return [None if fn is None else self._written.get((k, i), b * fn(t))
                     for i, (fn, b) in enumerate(zip(track.fns, track.bases, strict=True))]
@@ -733,6 +732,8 @@ class Scheduler:
         state = self.__dict__.copy()
         state.pop("_slots", None)
         state.pop("_plan", None)
+        state.pop("_peers", None)  # weak references: the copy joins its optimizer's peers anew
+        state.pop("_peer_refs", None)
         state["_plateaus"] = [st.state_dict() for st in self._plateaus]
         return state
 
@@ -740,6 +741,7 @@ class Scheduler:
         saved = state.pop("_plateaus", [])
         self.__dict__.update(state)
         self._bind()
+        self._join_peers()
         for st, sd in zip(self._plateaus, saved, strict=False):
             st.load_state_dict(sd)
 
