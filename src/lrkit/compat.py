@@ -39,10 +39,11 @@ from __future__ import annotations
 import math
 import numbers
 
+from ._writeplan import Track, as_float
 from .combinators import custom, join, pingpong, restarts
 from .plateau import plateau
 from .schedule import Product, Schedule
-from .scheduler import Scheduler, _as_float, _Track
+from .scheduler import Scheduler
 from .shapes import (
     constant,
     cosine,
@@ -91,7 +92,7 @@ def _bases(optimizer: Any, last_epoch: int) -> list[float]:
                     f"param 'initial_lr' is not specified in param_groups[{i}] when resuming scheduler "
                     "with last_epoch >= 0."
                 )
-    return [_as_float(g["initial_lr"], f"param_groups[{i}]['initial_lr']") for i, g in enumerate(groups)]
+    return [as_float(g["initial_lr"], f"param_groups[{i}]['initial_lr']") for i, g in enumerate(groups)]
 
 
 def _format_param(name: str, optimizer: Any, param: Any) -> list[Any]:
@@ -102,8 +103,8 @@ def _format_param(name: str, optimizer: Any, param: Any) -> list[Any]:
                 f"{name} must have the same length as optimizer.param_groups. "
                 f"{name} has {len(param)} values, param_groups has {n}."
             )
-        return [_as_float(p, name) for p in param]
-    return [_as_float(param, name)] * n
+        return [as_float(p, name) for p in param]
+    return [as_float(param, name)] * n
 
 
 def _momentum_param(optimizer: Any) -> str:
@@ -132,7 +133,7 @@ def _lambdas(optimizer: Any, lr_lambda: Any) -> list[Callable[[int], float]]:
     return list(lr_lambda)
 
 
-def _absolute(track: _Track, i: int) -> Schedule | None:
+def _absolute(track: Track, i: int) -> Schedule | None:
     """The schedule of group i's value itself (relative tracks times their base)."""
     s = track.schedules[i]
     if s is None or not track.relative:
@@ -157,12 +158,12 @@ class _Compat(Scheduler):
         """Drive the groups from step last_epoch + 1; ``bases`` is torch's ``base_lrs``."""
         self._base_lrs = list(bases)
         n = len(lr)
-        tracks = [_Track("lr", False, list(lr), [1.0] * n, units=list(bases))]
+        tracks = [Track("lr", False, list(lr), [1.0] * n, units=list(bases))]
         if momentum is not None:
-            tracks.append(_Track(momentum[0], False, list(momentum[1]), [1.0] * n))
+            tracks.append(Track(momentum[0], False, list(momentum[1]), [1.0] * n))
         self._setup(optimizer, tracks, last_epoch + 1)
 
-    def _add_group(self, track: _Track, i: int, g: dict[str, Any]) -> None:
+    def _add_group(self, track: Track, i: int, g: dict[str, Any]) -> None:
         """A group added after construction: torch's chainable classes carry it along their
         ratios from its own lr, lr_i(t) = floor + (lr_i − floor)·(lr_0(t) − floor)/(lr_0(t₀) − floor)
         (t₀: the step when it appeared); its momentum is left alone."""
@@ -177,7 +178,7 @@ class _Compat(Scheduler):
                 "cannot schedule such a group either (its next step raises). Build the scheduler after "
                 "add_param_group()."
             )
-        lr = _as_float(g["lr"], f"param_groups[{i}]['lr']")
+        lr = as_float(g["lr"], f"param_groups[{i}]['lr']")
         ref, floor = track.schedules[0], self._floor
         assert ref is not None and track.units is not None  # every group of a torch class is scheduled
         at = float(ref(self._applied)) - floor
@@ -307,10 +308,10 @@ def _child_lr(s: Scheduler, i: int, optimizer: Any) -> Schedule:
         return s._composable(i)
     tr = next(t for t in s._tracks if t.param == "lr")
     a = _absolute(tr, i)
-    return a if a is not None else constant(_as_float(optimizer.param_groups[i]["lr"], "lr"))
+    return a if a is not None else constant(as_float(optimizer.param_groups[i]["lr"], "lr"))
 
 
-def _child_momentum(s: Scheduler) -> _Track | None:
+def _child_momentum(s: Scheduler) -> Track | None:
     for t in s._tracks:
         if t.param in ("momentum", "betas[0]"):
             return t
@@ -395,7 +396,7 @@ class MultiplicativeLR(_Compat):
                 where = "state_dict['_last_lr']" if torch_state else "state_dict['products']"
                 if not isinstance(products, list) or len(products) != len(self._products):
                     raise ValueError(f"{where} must be a list, one value per group")
-                values = [_as_float(x, f"{where}[{i}]") for i, x in enumerate(products)]
+                values = [as_float(x, f"{where}[{i}]") for i, x in enumerate(products)]
                 if not all(math.isfinite(x) for x in values):
                     raise ValueError(f"{where} must hold finite numbers, got {products!r}")
                 for p, x in zip(self._products, values, strict=True):
@@ -761,7 +762,7 @@ class SequentialLR(_Compat):
         out = []
         for g, group in enumerate(optimizer.param_groups):
             cur = group[key] if index is None else group[key][index]
-            held = _as_float(cur, param)
+            held = as_float(cur, param)
             pieces: list[Schedule] = []
             for j, tr in enumerate(tracks):
                 if tr is not None and tr.schedules[g] is not None:
@@ -889,7 +890,7 @@ class ReduceLROnPlateau(_Compat):
         self.mode, self.factor, self.patience, self.threshold = mode, factor, patience, threshold
         self.threshold_mode, self.cooldown, self.eps = threshold_mode, cooldown, eps
         self.mode_worse = math.inf if mode == "min" else -math.inf
-        bases = [_as_float(g["lr"], f"param_groups[{i}]['lr']") for i, g in enumerate(groups)]
+        bases = [as_float(g["lr"], f"param_groups[{i}]['lr']") for i, g in enumerate(groups)]
         # one rule for every group, as torch's: one plateau node, so one state
         self._rule = plateau(self.mode, self.factor, self.patience, self.threshold, self.threshold_mode,
                              self.cooldown)
@@ -907,7 +908,7 @@ class ReduceLROnPlateau(_Compat):
 
     def _composable_base(self, i: int) -> float:
         g = self.optimizer.param_groups[i]
-        return _as_float(g.get("initial_lr", g["lr"]), "initial_lr")
+        return as_float(g.get("initial_lr", g["lr"]), "initial_lr")
 
     def _composable(self, i: int) -> Schedule:
         """Group i's lr inside a composite: relative to the group's initial lr."""
@@ -951,7 +952,7 @@ class ReduceLROnPlateau(_Compat):
         return reduced
 
     def _reduce(self, group: dict[str, Any], i: int) -> bool:
-        old = _as_float(group["lr"], "lr")
+        old = as_float(group["lr"], "lr")
         new = max(old * self.factor, self.min_lrs[i])
         if old - new > self.eps:
             cur = group["lr"]
@@ -966,7 +967,7 @@ class ReduceLROnPlateau(_Compat):
         return False
 
     def get_last_lr(self) -> list[float]:
-        return [_as_float(g["lr"], "lr") for g in self.optimizer.param_groups]
+        return [as_float(g["lr"], "lr") for g in self.optimizer.param_groups]
 
     def _load_torch_extra(self, sd: dict[str, Any]) -> None:
         for st in self._plateaus:
