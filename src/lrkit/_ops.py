@@ -33,6 +33,7 @@ class ScalarOps:
     exp = staticmethod(math.exp)
     log = staticmethod(math.log)
     floor = staticmethod(math.floor)
+    fmod = staticmethod(math.fmod)  # exact: the remainder of two floats is a float
     minimum = staticmethod(min)
     maximum = staticmethod(max)
 
@@ -55,6 +56,13 @@ class ScalarOps:
     @staticmethod
     def full(t: Any, value: float) -> float:
         return value
+
+    @staticmethod
+    def require_finite(x: Any, what: str) -> Any:
+        """x, or a ValueError saying ``what`` overflowed when x is inf or NaN."""
+        if x - x != 0.0:  # NaN for inf and NaN
+            raise ValueError(what)
+        return x
 
     @staticmethod
     def hash_uniform(t: Any, seed: int, stream: int) -> float:
@@ -94,6 +102,30 @@ class _ArrayOps:
         self.exp = xp.exp
         self.log = xp.log
         self.floor = xp.floor
+        self.fmod = xp.fmod  # C fmod in NumPy, torch and JAX: exact
+
+    def require_finite(self, x: Any, what: str) -> Any:
+        """x, checked when its values can be read without a host sync (NumPy, torch CPU tensors,
+        concrete JAX arrays): a ValueError saying ``what`` if any is inf or NaN.  Only the
+        schedules that can overflow (growth without bound) call it, so the common paths pay nothing."""
+        lib = _library(x)
+        if lib == "numpy":
+            ok = bool(self.xp.isfinite(x).all())
+        elif lib == "torch":
+            if x.device.type != "cpu":
+                return x
+            ok = bool(self.xp.isfinite(x).all())
+        elif lib in ("jax", "jaxlib"):
+            import jax
+
+            if isinstance(x, jax.core.Tracer):
+                return x
+            ok = bool(self.xp.isfinite(x).all())
+        else:
+            return x
+        if not ok:
+            raise ValueError(what)
+        return x
 
     def full(self, t: Any, value: float) -> Any:
         return t * 0.0 + value

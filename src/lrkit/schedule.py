@@ -22,6 +22,8 @@ import math
 import numbers
 
 from ._ops import SCALAR, prepare_steps
+from ._validate import MAX_STEPS as _MAX_STEPS
+from ._validate import real as _real
 from .durations import Frac, Rest
 
 TYPE_CHECKING = False  # typing is not imported at run time: `import lrkit` stays fast
@@ -105,9 +107,12 @@ class Schedule:
         """The value at ``step`` (see the module docstring for the accepted types)."""
         tp = type(step)
         if tp is int or tp is float:
-            if step >= 0:  # False for NaN
+            if step >= 0 and step != 1e999:  # False for NaN and inf (1e999 is the constant inf)
                 fn = self._fn or self._build()
-                return fn(step)
+                try:
+                    return fn(step)
+                except OverflowError:  # free until raised: no cost on the way through
+                    _overflow(self, step)
             _bad_step(step)
         if isinstance(step, numbers.Real) and not isinstance(step, bool):
             # numpy/other scalar types: treat as a Python number
@@ -168,8 +173,9 @@ class Schedule:
         """A concrete copy, with fractions of the run and 'rest' turned into step counts."""
         if isinstance(total_steps, bool) or not isinstance(total_steps, numbers.Integral):
             raise TypeError(f"total_steps must be an int, got {total_steps!r}")
-        if total_steps <= 0:
-            raise ValueError(f"total_steps must be > 0, got {total_steps}")
+        if total_steps <= 0 or total_steps > _MAX_STEPS:
+            raise ValueError(f"total_steps must be in 1..2**53 = {_MAX_STEPS}, got "
+                             f"{total_steps if total_steps < 10**30 else f'{float(total_steps):g}'}")
         if self.resolved:
             return self
         return self._resolve(int(total_steps), int(total_steps))
@@ -270,9 +276,15 @@ def _is_number(x: Any) -> bool:
 
 
 def _bad_step(step: Any) -> None:
-    if isinstance(step, float) and math.isnan(step):
-        raise ValueError("step must be a number >= 0, got nan")
+    if isinstance(step, float) and not math.isfinite(step):
+        raise ValueError(f"step must be a finite number >= 0, got {step!r}")
     raise ValueError(f"step must be >= 0, got {step!r}")
+
+
+def _overflow(schedule: Schedule, step: Any) -> None:
+    text = repr(step) if not isinstance(step, int) or step < 10**30 else f"{float(step):g}"
+    raise ValueError(f"{schedule!r} cannot be evaluated at step {text}: the value or a step "
+                     "count overflows float64 (steps must be finite floats)") from None
 
 
 def _freeze(v: Any) -> Any:
@@ -353,10 +365,7 @@ def _operands(cls: type[Schedule], items: Any, arg: str, noun: str, kind: str) -
         elif isinstance(f, Schedule):
             flat.append(f)
         elif _is_number(f):
-            v = float(f)
-            if not math.isfinite(v):
-                raise ValueError(f"a {noun} of a {kind} must be finite, got {f!r}")
-            flat.append(v)
+            flat.append(_real(f"a {noun} of a {kind}", f))
         else:
             raise TypeError(f"{arg} must be schedules or numbers, not {type(f).__name__}")
     if len(flat) < 2:
