@@ -193,6 +193,12 @@ class Schedule:
         """The span each child schedule argument sees; by default the same as ours."""
         return {}
 
+    def _bound(self) -> float | None:
+        """An upper bound of |value| over all steps, where one is known without evaluating
+        (None: unknown or unbounded).  Products and sums refuse, at construction, operands
+        whose bounds already overflow float64 together."""
+        return None
+
     @property
     def duration(self) -> int | float | None:
         """Steps until the schedule holds its final value (None: it never settles)."""
@@ -372,6 +378,14 @@ def _operands(cls: type[Schedule], items: Any, arg: str, noun: str, kind: str) -
         raise ValueError(f"a {kind} needs at least two {arg}")
     if not any(isinstance(f, Schedule) for f in flat):
         raise ValueError(f"a {kind} needs at least one schedule among its {arg}")
+    bounds = [abs(f) if isinstance(f, float) else f._bound() for f in flat]
+    known = [b for b in bounds if b is not None]
+    total = 1.0 if cls is Product else 0.0
+    for b in known if cls is Product or len(known) == len(bounds) else ():
+        total = total * b if cls is Product else total + b
+    if not math.isfinite(total) and (cls is Product or len(known) == len(bounds)):
+        raise ValueError(f"the {kind} of {', '.join(format_value(f) for f in flat)} can reach "
+                         f"{'±inf'}: its {arg} overflow float64 together")
     return flat
 
 
@@ -423,6 +437,10 @@ class Product(Schedule):
     def _duration(self) -> int | float | None:
         return _longest(self.factors)
 
+    def _bound(self) -> float | None:
+        bounds = [abs(f) if isinstance(f, float) else f._bound() for f in self.factors]
+        return None if None in bounds else math.prod(b for b in bounds if b is not None)
+
     def __repr__(self) -> str:
         return " * ".join(f"({f!r})" if isinstance(f, Sum) else format_value(f) for f in self.factors)
 
@@ -457,6 +475,10 @@ class Sum(Schedule):
 
     def _duration(self) -> int | float | None:
         return _longest(self.terms)
+
+    def _bound(self) -> float | None:
+        bounds = [abs(f) if isinstance(f, float) else f._bound() for f in self.terms]
+        return None if None in bounds else math.fsum(b for b in bounds if b is not None)
 
     def __repr__(self) -> str:
         return " + ".join(format_value(f) for f in self.terms)

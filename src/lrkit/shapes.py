@@ -70,6 +70,9 @@ class constant(Schedule):
     def _duration(self) -> Any:
         return 0
 
+    def _bound(self) -> Any:
+        return abs(self.value)
+
 
 @register
 class linear(Schedule):
@@ -119,6 +122,9 @@ class linear(Schedule):
 
     def _duration(self) -> Any:
         return self.steps
+
+    def _bound(self) -> Any:
+        return max(abs(self.start), abs(self.end))
 
 
 @register
@@ -188,6 +194,9 @@ class cosine(Schedule):
     def _duration(self) -> Any:
         return self.steps
 
+    def _bound(self) -> Any:
+        return max(abs(self.start), abs(self.end))
+
 
 @register
 class polynomial(Schedule):
@@ -219,6 +228,9 @@ class polynomial(Schedule):
 
     def _duration(self) -> Any:
         return self.steps
+
+    def _bound(self) -> Any:
+        return max(abs(self.start), abs(self.end))
 
 
 @register
@@ -399,6 +411,10 @@ class piecewise(Schedule):
         return self.boundaries[-1] if self.boundaries else None
 
 
+    def _bound(self) -> Any:
+        return max(abs(x) for x in self._values)
+
+
 _INTERP_KINDS = ("linear", "cosine", "exponential")
 
 
@@ -508,6 +524,9 @@ class interpolate(Schedule):
     def _duration(self) -> Any:
         return self.points[-1][0]
 
+    def _bound(self) -> Any:
+        return max(abs(x) for _, x in self.points)
+
 
 @register
 class inverse_sqrt(Schedule):
@@ -535,6 +554,9 @@ class inverse_sqrt(Schedule):
         c, sqrt = ts - w, math.sqrt
         return lambda t: start * (t / w) if t < w else start / sqrt((t + c) / ts)
 
+    def _bound(self) -> Any:
+        return abs(self.start)
+
 
 @register
 class inverse_time(Schedule):
@@ -557,6 +579,10 @@ class inverse_time(Schedule):
         if self.staircase:
             return lambda t: start / (1 + rate * (t // every))
         return lambda t: start / (1 + rate * (t / every))
+
+
+    def _bound(self) -> Any:
+        return abs(self.start)
 
 
 _ANNEAL = ("cos", "linear")
@@ -907,6 +933,9 @@ class wsd(Schedule):
     def _duration(self) -> Any:
         return self.decay_start + self.decay
 
+    def _bound(self) -> Any:
+        return max(abs(self.peak), abs(self.end))
+
 
 @register
 class rex(Schedule):
@@ -939,3 +968,8 @@ class rex(Schedule):
 
     def _duration(self) -> Any:
         return self.steps
+
+    def _bound(self) -> Any:
+        return max(abs(self.start), abs(self.end))
+
+
