@@ -466,7 +466,7 @@ class shift(Schedule):
     def __init__(self, schedule: Schedule, steps: Any) -> None:
         schedule = _schedule("schedule", schedule)
         if _num(steps):
-            n = v.real("steps", steps)
+            n = v.real("steps", steps, low=-v.MAX_STEPS, high=v.MAX_STEPS)
             steps = int(n) if n == int(n) else n
         else:
             steps = v.duration("steps", steps)
@@ -549,7 +549,7 @@ class noise(Schedule):
                  kind: str = "normal") -> None:
         self._store(schedule=_schedule("schedule", schedule),
                     pct=v.real("pct", pct, low=0.0, high=1.0),
-                    seed=v.integer("seed", seed, low=0), kind=v.choice("kind", kind, _NOISE_KINDS))
+                    seed=v.integer("seed", seed, low=0, high=2**63), kind=v.choice("kind", kind, _NOISE_KINDS))
 
     def _eval(self, t: Any, m: Any) -> Any:
         base = self.schedule._eval(t, m)
@@ -651,6 +651,16 @@ def register_custom(name: str, fn: Callable[[Any], Any]) -> None:
     CUSTOM[name] = fn
 
 
+def _custom_value(fn: Callable[[Any], Any], t: Any) -> float:
+    out = fn(t)
+    if isinstance(out, bool) or not isinstance(out, numbers.Real):
+        raise TypeError(f"custom fn must return a number, got {type(out).__name__}")
+    out = float(out)
+    if not math.isfinite(out):
+        raise ValueError(f"custom fn returned {out} at step {t}")
+    return out
+
+
 @register
 class custom(Schedule):
     """value(t) = fn(t) for any Python callable.
@@ -692,14 +702,13 @@ class custom(Schedule):
         return dict(self._args)["name"]
 
     def _eval(self, t: Any, m: Any) -> Any:
-        out = self.fn(t)
         if m.is_scalar:
-            if isinstance(out, bool) or not isinstance(out, numbers.Real):
-                raise TypeError(f"custom fn must return a number, got {type(out).__name__}")
-            out = float(out)
-            if not math.isfinite(out):
-                raise ValueError(f"custom fn returned {out} at step {t}")
-        return out
+            return _custom_value(self.fn, t)
+        return self.fn(t)
+
+    def _compile(self) -> Any:
+        fn = self.fn  # not self: no reference cycle
+        return lambda t: _custom_value(fn, t)
 
     def _duration(self) -> Any:
         return dict(self._args)["steps"]

@@ -131,9 +131,14 @@ class Schedule:
         return fn
 
     def _compile(self) -> Callable[[Any], float]:
-        """A function of a validated Python step -> float.  Subclasses may specialise it."""
-        ev = self._eval
-        return lambda t: ev(t, SCALAR)
+        """A function of a validated Python step -> float.  Subclasses may specialise it.
+
+        The closure must not hold ``self`` (it is cached on self: that would be a reference
+        cycle, left to the cycle collector); this default reaches self through a weak reference."""
+        import weakref
+
+        ref = weakref.ref(self)
+        return lambda t: ref()._eval(t, SCALAR)  # type: ignore[union-attr]
 
     def _eval(self, t: Any, m: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -538,8 +538,13 @@ class inverse_sqrt(Schedule):
     name = "inverse_sqrt"
 
     def __init__(self, warmup: Any, start: float = 1.0, timescale: Any = None) -> None:
-        self._store(warmup=v.duration("warmup", warmup), start=v.real("start", start),
-                    timescale=None if timescale is None else v.duration("timescale", timescale))
+        warmup = v.duration("warmup", warmup)
+        timescale = None if timescale is None else v.duration("timescale", timescale)
+        if isinstance(warmup, (int, float)) and isinstance(timescale, (int, float)) \
+                and not warmup + (timescale - warmup) > 0:
+            raise ValueError(f"timescale ({timescale!r}) is lost next to warmup ({warmup!r}) in "
+                             "float64: t + (timescale − warmup) must stay > 0 from t = warmup on")
+        self._store(warmup=warmup, start=v.real("start", start), timescale=timescale)
 
     def _eval(self, t: Any, m: Any) -> Any:
         w = self.warmup
@@ -756,9 +761,9 @@ class cyclic(Schedule):
         down = up if self.down is None else float(self.down)
         size = up + down
         ratio = up / size
-        k = t // size
-        cycle = k + 1
-        x = (t - k * size) / size  # = 1 + t/size − cycle, without the cancellation
+        r = m.fmod(t, size)  # t mod size, exact at any step
+        cycle = (t - r) / size + 1
+        x = r / size  # = 1 + t/size − cycle, without the cancellation
         h = m.where(x <= ratio, x / ratio, (x - 1) / (ratio - 1))
         if self.mode == "triangular":
             scale: Any = 1.0
@@ -776,14 +781,14 @@ class cyclic(Schedule):
         size = up + down
         ratio = up / size
         low, d, mode, gamma = self.low, self.high - self.low, self.mode, self.gamma
-        pow_ = SCALAR.pow
+        pow_, fmod = SCALAR.pow, math.fmod
         r1 = ratio - 1
         overflow = f"{self!r} overflows float64 (gamma={gamma} > 1)"  # the closure holds no self
 
         def fn(t: Any) -> float:
-            k = t // size
-            cycle = k + 1
-            x = (t - k * size) / size
+            r = fmod(t, size)
+            cycle = (t - r) / size + 1
+            x = r / size
             h = x / ratio if x <= ratio else (x - 1) / r1
             if mode == "triangular":
                 return low + d * h
