@@ -34,7 +34,7 @@ EXAMPLE_TIMEOUT = 5
 
 _SETTINGS = dict(deadline=2000, database=None, derandomize=True,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                        HealthCheck.filter_too_much])
+                                        HealthCheck.filter_too_much, HealthCheck.large_base_example])
 
 CLEAN = (ValueError, TypeError)
 inf, nan = math.inf, math.nan
@@ -292,7 +292,7 @@ def evaluable_schedule(draw):
     from tests.strategies import schedules
 
     if draw(st.booleans()):
-        return draw(schedules())
+        return draw(schedules()), True
     while True:  # an accepted schedule built from odd constructor arguments
         name, kwargs = draw(constructor_call())
         try:
@@ -300,12 +300,13 @@ def evaluable_schedule(draw):
         except CLEAN:
             continue
         if s.resolved:
-            return s
+            return s, False
 
 
-@settings(max_examples=500, **_SETTINGS)
+@settings(max_examples=400, **{**_SETTINGS, "deadline": None})
 @given(evaluable_schedule(), st.lists(extreme_step, min_size=1, max_size=6))
-def prop_steps(s, steps):
+def prop_steps(schedule, steps):
+    s, sane = schedule  # float32 (torch32) is compared on sane schedules: odd ones exceed its range
     if not _PATHS:
         _PATHS.extend(_paths())
     with _alarm():
@@ -318,7 +319,7 @@ def prop_steps(s, steps):
                     continue
                 scalar = check_value(s, step)
             for name, make, read, rtol in _PATHS:
-                if name == "torch32" and not (abs(step) < 1e6 and step == int(step)):
+                if name == "torch32" and not (sane and abs(step) < 1e6 and step == int(step)):
                     continue  # float32 steps: only those float32 holds exactly
                 try:
                     out = s(make(step))

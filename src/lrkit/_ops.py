@@ -181,7 +181,8 @@ class _NumpyOps(_WeakScalarOps):
 
     def hash_uniform(self, t: Any, seed: int, stream: int) -> Any:
         np = self.xp
-        x = np.floor(t).astype(np.int64)
+        lo, hi = _split32(np.floor(t), np.floor, np.fmod)
+        x = lo.astype(np.int64) | (hi.astype(np.int64) << 32)
         h = _lowbias32_array(x, seed, stream, np.int64, lambda v, k: v >> k)
         return h.astype(np.float64) / 4294967296.0
 
@@ -206,7 +207,8 @@ class _TorchOps(_ArrayOps):
 
     def hash_uniform(self, t: Any, seed: int, stream: int) -> Any:
         torch = self.xp
-        x = torch.floor(t).to(torch.int64)
+        lo, hi = _split32(torch.floor(t), torch.floor, torch.fmod)
+        x = lo.to(torch.int64) | (hi.to(torch.int64) << 32)
         h = _lowbias32_array(x, seed, stream, torch.int64, lambda v, k: v >> k)
         return h.to(t.dtype) / 4294967296.0
 
@@ -215,8 +217,8 @@ class _JaxOps(_WeakScalarOps):
     def hash_uniform(self, t: Any, seed: int, stream: int) -> Any:
         import jax.numpy as jnp
 
-        x = jnp.floor(t).astype(jnp.uint32)  # steps beyond 2**32 wrap; fine for noise
-        h = _lowbias32_uint32(x, seed, stream, jnp)
+        lo, hi = _split32(jnp.floor(t), jnp.floor, jnp.fmod)
+        h = _lowbias32_uint32(lo.astype(jnp.uint32), seed, stream, jnp, hi.astype(jnp.uint32))
         return h.astype(t.dtype) / 4294967296.0
 
 
@@ -235,10 +237,17 @@ def _lowbias32_array(x: Any, seed: int, stream: int, int64: Any, shift: Any) -> 
     return h
 
 
-def _lowbias32_uint32(x: Any, seed: int, stream: int, jnp: Any) -> Any:
+def _split32(ft: Any, floor: Any, fmod: Any) -> tuple[Any, Any]:
+    """(x mod 2**32, (x >> 32) mod 2**32) of integral float steps x, exactly, in floats: the two
+    32-bit words the scalar hash reads, at any step (no int64 overflow, no wrap at 2**32)."""
+    hi = floor(ft / 4294967296.0)
+    return ft - hi * 4294967296.0, fmod(hi, 4294967296.0)
+
+
+def _lowbias32_uint32(x: Any, seed: int, stream: int, jnp: Any, high: Any) -> Any:
     u32 = jnp.uint32
     key = ((seed * 0x9E3779B9) & _M32) ^ ((stream * 0x85EBCA6B) & _M32)
-    h = x ^ u32(key)
+    h = x ^ u32(key) ^ high
     for _ in range(2):
         h = h ^ (h >> u32(16))
         h = h * u32(0x7FEB352D)

@@ -293,7 +293,7 @@ def _bad_step(step: Any) -> None:
 
 
 def _overflow(schedule: Schedule, step: Any) -> None:
-    text = repr(step) if not isinstance(step, int) or step < 10**30 else f"{float(step):g}"
+    text = repr(step) if not isinstance(step, int) or step < 10**30 else f"(an integer of {len(str(step))} digits)"
     raise ValueError(f"{schedule!r} cannot be evaluated at step {text}: the value or a step "
                      "count overflows float64 (steps must be finite floats)") from None
 
