@@ -92,7 +92,7 @@ def duration(name: str, value: Any, *, allow_zero: bool = False) -> int | float 
         raise ValueError(f"{name} must be a finite number of steps, got {value!r}")
     if f < 0 or (f == 0 and not allow_zero):
         raise ValueError(f"{name} must be a number of steps {'>= 0' if allow_zero else '> 0'}, got {value!r}")
-    if f > MAX_STEPS:
+    if (d if isinstance(d, int) else f) > MAX_STEPS:
         raise ValueError(f"{name} must be at most 2**53 = {MAX_STEPS} steps, got {value!r}")
     if isinstance(d, numbers.Integral) or f == int(f):
         return int(f)
