@@ -38,7 +38,9 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections import Counter
 
+from . import _validate as v
 from .combinators import custom, join, pingpong, restarts
 from .plateau import plateau
 from .schedule import Product, Schedule
@@ -132,6 +134,108 @@ def _lambdas(optimizer: Any, lr_lambda: Any) -> list[Callable[[int], float]]:
     return list(lr_lambda)
 
 
+def _check_lambdas(fns: list[Any]) -> None:
+    for i, fn in enumerate(fns):
+        if not callable(fn):
+            where = "lr_lambda" if len(fns) == 1 else f"lr_lambda[{i}]"
+            raise TypeError(f"{where} should be a function, but got {type(fn).__name__}")
+
+
+def _factor(name: str, value: Any, message: str, low: float, low_open: bool = False) -> float:
+    """A torch factor argument in [low, 1] (``low_open``: (low, 1]), with torch's message
+    (lrkit's validation messages equal torch's where torch has one)."""
+    x = v.real(name, value)
+    if x > 1.0 or x < low or (low_open and x == low):
+        raise ValueError(message)
+    return x
+
+
+def _object_states(fns: Sequence[Any], name: str) -> list[dict[str, Any] | None]:
+    """torch's saved state of callables: a callable object's ``__dict__`` (None for a
+    function or lambda, whose code is not state); JSON-able, or a TypeError."""
+    import json
+    import types
+
+    out: list[dict[str, Any] | None] = []
+    for i, fn in enumerate(fns):
+        state = getattr(fn, "__dict__", None)
+        if isinstance(fn, types.FunctionType) or state is None:
+            out.append(None)
+            continue
+        state = dict(state)
+        try:
+            same = _canonical_json(json.loads(json.dumps(state))) == _canonical_json(state)
+        except (TypeError, ValueError) as e:
+            same, why = False, str(e)
+        else:
+            why = "it does not survive a JSON round trip unchanged (e.g. non-string dict keys)"
+        if not same:
+            raise TypeError(
+                f"{name}[{i}] is a {type(fn).__name__} object whose state (its __dict__: "
+                f"{sorted(map(str, state))}) is not JSON-able ({why}); lrkit's state_dict is JSON, so "
+                "it cannot be saved and resumed. Keep its attributes to numbers, strings, lists and "
+                "dicts with string keys, or use a plain function (whose state is not saved, as in torch)"
+            )
+        out.append(state)
+    return out
+
+
+def _canonical_json(x: Any) -> Any:
+    if isinstance(x, (list, tuple)):
+        return [_canonical_json(y) for y in x]
+    if isinstance(x, dict):
+        return {k: _canonical_json(y) for k, y in x.items()}
+    return x
+
+
+class _restored_states:
+    """Context: put saved ``__dict__`` states into callables, undone if the block raises
+    (a refused load leaves the objects as they were)."""
+
+    def __init__(self, fns: Sequence[Any], saved: Any, name: str) -> None:
+        import types
+
+        self.fns, self.saved = list(fns), saved
+        self.before: list[dict[str, Any] | None] = []
+        if saved is None:
+            for i, fn in enumerate(self.fns):
+                if not isinstance(fn, types.FunctionType) and getattr(fn, "__dict__", None):
+                    raise ValueError(
+                        f"the state_dict holds no saved state for {name}[{i}] (a "
+                        f"{type(fn).__name__} object with attributes), so resuming would silently "
+                        f"use this new object's state; save the state with this lrkit version (it "
+                        f"saves {name} states), or use a plain function"
+                    )
+            return
+        if not isinstance(saved, list) or len(saved) != len(self.fns) or not all(
+                x is None or isinstance(x, dict) for x in saved):
+            raise ValueError(f"state_dict[{name!r}] must be a list of {len(self.fns)} dicts or None, "
+                             f"got {saved!r}")
+        for i, (fn, st) in enumerate(zip(self.fns, saved, strict=True)):
+            if st is None and not isinstance(fn, types.FunctionType) and getattr(fn, "__dict__", None):
+                raise ValueError(
+                    f"{name}[{i}] was saved as a function (no state) and is now a "
+                    f"{type(fn).__name__} object with attributes: build it as it was saved"
+                )
+
+    def __enter__(self) -> None:
+        if self.saved is None:
+            return
+        self.before = [dict(fn.__dict__) if st is not None else None
+                       for fn, st in zip(self.fns, self.saved, strict=True)]
+        for fn, st in zip(self.fns, self.saved, strict=True):
+            if st is not None:
+                fn.__dict__.update(st)
+
+    def __exit__(self, kind: Any, value: Any, tb: Any) -> None:
+        if kind is None or self.saved is None:
+            return
+        for fn, st in zip(self.fns, self.before, strict=True):
+            if st is not None:
+                fn.__dict__.clear()
+                fn.__dict__.update(st)
+
+
 def _absolute(track: _Track, i: int) -> Schedule | None:
     """The schedule of group i's value itself (relative tracks times their base)."""
     s = track.schedules[i]
@@ -195,6 +299,10 @@ class _Compat(Scheduler):
     def base_lrs(self) -> list[float]:
         """torch's ``base_lrs``."""
         return list(self._base_lrs)
+
+    def get_lr(self) -> list[float]:
+        """The learning rates at ``last_epoch`` (torch API; prefer ``get_last_lr()``)."""
+        return self.get_last_lr()
 
 
 _MISSING = object()
@@ -261,12 +369,37 @@ def _child_momentum(s: Scheduler) -> _Track | None:
 
 
 # -- the closed-form classes ----------------------------------------------------
-class LambdaLR(_Compat):
+class _LambdaState(_Compat):
+    """LambdaLR and MultiplicativeLR: the saved state of callable ``lr_lambda`` objects."""
+
+    lr_lambdas: list[Callable[[int], float]]
+
+    def state_dict(self) -> dict[str, Any]:
+        """As :meth:`lrkit.Scheduler.state_dict`, plus torch's ``lr_lambdas``: the state
+        (``__dict__``) of each callable object (None for a function); it must be JSON-able."""
+        sd = super().state_dict()
+        sd["lr_lambdas"] = _object_states(self.lr_lambdas, "lr_lambdas")
+        return sd
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], on_change: str | None = None) -> None:
+        """As :meth:`_Compat.load_state_dict`; also restores the saved state of callable
+        ``lr_lambda`` objects (lrkit's or torch's state dict), as torch does."""
+        saved = state_dict.get("lr_lambdas") if isinstance(state_dict, dict) else None
+        with _restored_states(self.lr_lambdas, saved, "lr_lambdas"):
+            self._lambda_state_changed()
+            super().load_state_dict(state_dict, on_change)
+
+    def _lambda_state_changed(self) -> None:
+        """Hook: cached values of the lambdas are stale (MultiplicativeLR)."""
+
+
+class LambdaLR(_LambdaState):
     """lr = b·lr_lambda(t) (one function, or one per group)."""
 
     def __init__(self, optimizer: Any, lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
                  last_epoch: int = -1) -> None:
         self.lr_lambdas = _lambdas(optimizer, lr_lambda)
+        _check_lambdas(self.lr_lambdas)
         bases = _bases(optimizer, last_epoch)
         self._start(optimizer, [Product([custom(fn), b]) for fn, b in zip(self.lr_lambdas, bases,
                                                                            strict=True)], last_epoch,
@@ -293,25 +426,28 @@ class _RunningProduct:
         return v
 
 
-class MultiplicativeLR(_Compat):
+class MultiplicativeLR(_LambdaState):
     """lr(t) = lr(t − 1)·lr_lambda(t), lr(0) = the group's lr: b·Π_{k=1..t} λ(k)."""
 
     def __init__(self, optimizer: Any, lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
                  last_epoch: int = -1) -> None:
         self.lr_lambdas = _lambdas(optimizer, lr_lambda)
-        for fn in self.lr_lambdas:
-            if not callable(fn):
-                raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
+        _check_lambdas(self.lr_lambdas)
         bases = _bases(optimizer, last_epoch)
-        self._start(optimizer, [custom(_RunningProduct(fn, b)) for fn, b in zip(self.lr_lambdas, bases,
-                                                                                 strict=True)], last_epoch,
-                    bases)
+        self._products = [_RunningProduct(fn, b) for fn, b in zip(self.lr_lambdas, bases, strict=True)]
+        self._start(optimizer, [custom(p) for p in self._products], last_epoch, bases)
+
+    def _lambda_state_changed(self) -> None:
+        for p in self._products:
+            p._t, p._v = 0, p.start
 
 
 class StepLR(_Compat):
     """lr = b·gamma^⌊t/step_size⌋."""
 
     def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
+        v.integer("step_size", step_size, low=1)
+        v.real("gamma", gamma, low=0.0)
         self.step_size, self.gamma = step_size, gamma
         bases = _bases(optimizer, last_epoch)
         if gamma == 0:
@@ -326,17 +462,23 @@ class MultiStepLR(_Compat):
 
     def __init__(self, optimizer: Any, milestones: Sequence[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
+        if isinstance(milestones, (str, bytes)) or not hasattr(milestones, "__iter__"):
+            raise TypeError(f"milestones must be a list of integers, got {type(milestones).__name__} "
+                            f"({milestones!r})")
         ms = list(milestones)
+        v.real("gamma", gamma, low=0.0)
+        # torch's attribute: a Counter of the milestones as given
+        self.milestones: Counter[Any] = Counter(ms)
         # torch counts a milestone when the (integer) step equals it: others never act
-        self.milestones = sorted(int(m) for m in ms if isinstance(m, numbers.Real)
-                                 and not isinstance(m, bool) and m == int(m) and m >= 0)
+        acting = sorted(int(m) for m in ms if isinstance(m, numbers.Real)
+                        and not isinstance(m, bool) and m == int(m) and m >= 0)
         self.gamma = gamma
         bases = _bases(optimizer, last_epoch)
         if gamma == 0:
-            lr: list[Schedule] = [piecewise([self.milestones[0]], [b, 0.0]) if self.milestones else constant(b)
-                  for b in bases]
+            lr: list[Schedule] = [piecewise([acting[0]], [b, 0.0]) if acting else constant(b)
+                                  for b in bases]
         else:
-            lr = [multistep(self.milestones, gamma=gamma, start=b) for b in bases]
+            lr = [multistep(acting, gamma=gamma, start=b) for b in bases]
         self._start(optimizer, lr, last_epoch, bases)
 
 
@@ -345,8 +487,7 @@ class ConstantLR(_Compat):
 
     def __init__(self, optimizer: Any, factor: float = 1.0 / 3, total_iters: int = 5,
                  last_epoch: int = -1) -> None:
-        if factor > 1.0 or factor < 0:
-            raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
+        _factor("factor", factor, "Constant multiplicative factor expected to be between 0 and 1.", 0.0)
         self.factor, self.total_iters = factor, _int_arg("total_iters", total_iters, 0)
         bases = _bases(optimizer, last_epoch)
         n = self.total_iters
@@ -359,12 +500,10 @@ class LinearLR(_Compat):
 
     def __init__(self, optimizer: Any, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                  total_iters: int = 5, last_epoch: int = -1) -> None:
-        if start_factor > 1.0 or start_factor <= 0:
-            raise ValueError(
-                "Starting multiplicative factor expected to be greater than 0 and less or equal to 1."
-            )
-        if end_factor > 1.0 or end_factor < 0:
-            raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
+        _factor("start_factor", start_factor, "Starting multiplicative factor expected to be greater "
+                "than 0 and less or equal to 1.", 0.0, low_open=True)
+        _factor("end_factor", end_factor, "Ending multiplicative factor expected to be between 0 and 1.",
+                0.0)
         self.start_factor, self.end_factor = start_factor, end_factor
         self.total_iters = _int_arg("total_iters", total_iters, 0)
         bases = _bases(optimizer, last_epoch)
@@ -378,6 +517,7 @@ class ExponentialLR(_Compat):
     """lr = b·gamma^t."""
 
     def __init__(self, optimizer: Any, gamma: float, last_epoch: int = -1) -> None:
+        v.real("gamma", gamma, low=0.0)
         self.gamma = gamma
         bases = _bases(optimizer, last_epoch)
         lr = [piecewise([1], [b, 0.0]) if gamma == 0 else exponential(gamma, start=b) for b in bases]
@@ -389,6 +529,7 @@ class PolynomialLR(_Compat):
 
     def __init__(self, optimizer: Any, total_iters: int = 5, power: float = 1.0,
                  last_epoch: int = -1) -> None:
+        v.real("power", power, low=0.0)
         self.total_iters, self.power = _int_arg("total_iters", total_iters, 0), power
         bases = _bases(optimizer, last_epoch)
         if self.total_iters == 0 or power == 0:
@@ -402,6 +543,8 @@ class CosineAnnealingLR(_Compat):
     """lr = eta_min + (b − eta_min)·½(1 + cos(π·t/T_max)), periodic past T_max (as torch)."""
 
     def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
+        v.real("T_max", T_max, low=0.0, low_open=True)  # torch: a ZeroDivisionError at the first step
+        v.real("eta_min", eta_min)
         self.T_max, self.eta_min = T_max, eta_min
         bases = _bases(optimizer, last_epoch)
         self._start(optimizer, [pingpong(cosine(T_max, start=b, end=eta_min)) for b in bases], last_epoch,
@@ -425,7 +568,19 @@ class CosineAnnealingWarmRestarts(_Compat):
         self.T_0, self.T_mult, self.eta_min = T_0, T_mult, eta_min
         bases = _bases(optimizer, last_epoch)
         lr = [restarts(cosine(T_0, start=b, end=eta_min), T_0, mult=T_mult) for b in bases]
+        self._cycles = restarts(constant(1.0), T_0, mult=T_mult)  # cycle positions, for T_cur / T_i
         self._start(optimizer, lr, last_epoch, bases)
+
+    @property
+    def T_cur(self) -> int | float:
+        """torch's ``T_cur``: steps since the last restart (fractional after ``step(epoch)``)."""
+        t = self.last_epoch
+        return t - self._cycles.cycle_start(self._cycles._scalar_cycle(t))
+
+    @property
+    def T_i(self) -> int:
+        """torch's ``T_i``: the length of the current cycle, T_0·T_mult^i."""
+        return int(self.T_0 * self.T_mult ** self._cycles._scalar_cycle(self.last_epoch))
 
 
 class CyclicLR(_Compat):
@@ -446,11 +601,8 @@ class CyclicLR(_Compat):
         groups = _groups(optimizer)
         base_lrs = _format_param("base_lr", optimizer, base_lr)
         self.max_lrs = _format_param("max_lr", optimizer, max_lr)
-        up = float(step_size_up)
-        down = float(step_size_down) if step_size_down is not None else up
-        if not (up > 0 and down >= 0 and math.isfinite(up + down)):
-            raise ValueError(f"step_size_up must be > 0 and step_size_down >= 0, got {step_size_up}, "
-                             f"{step_size_down}")
+        up = v.real("step_size_up", step_size_up, low=0.0, low_open=True)
+        down = up if step_size_down is None else v.real("step_size_down", step_size_down, low=0.0)
         self.total_size, self.step_ratio = up + down, up / (up + down)
         if mode not in ["triangular", "triangular2", "exp_range"] and scale_fn is None:
             raise ValueError("mode is invalid and scale_fn is None")
@@ -473,12 +625,38 @@ class CyclicLR(_Compat):
                     g["max_momentum"], g["base_momentum"] = mm, bm
         _bases(optimizer, last_epoch)  # torch sets initial_lr like every scheduler
         down_arg = None if step_size_down is None else down
+        self._shape = cyclic(0.0, 1.0, up, down_arg, mode=mode if scale_fn is None else "triangular",
+                             gamma=gamma if scale_fn is None else 1.0)
         lr = [self._cycle(b, m, up, down_arg) for b, m in zip(base_lrs, self.max_lrs, strict=True)]
         momentum = None
         if mparam is not None:
             momentum = (mparam, [self._cycle(mx, bs, up, down_arg)
                                  for bs, mx in zip(self.base_momentums, self.max_momentums, strict=True)])
         self._start(optimizer, lr, last_epoch, base_lrs, momentum)
+
+    def scale_fn(self, x: Any) -> float:
+        """torch's ``scale_fn``: the amplitude factor at cycle (or step) x."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        return float(self._shape.scale(x))
+
+    def state_dict(self) -> dict[str, Any]:
+        """As :meth:`lrkit.Scheduler.state_dict`, plus torch's ``_scale_fn_custom``: the
+        state (``__dict__``) of a callable ``scale_fn`` object; it must be JSON-able."""
+        sd = super().state_dict()
+        if self._scale_fn_custom is not None:
+            sd["_scale_fn_custom"] = _object_states([self._scale_fn_custom], "scale_fn")[0]
+        return sd
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], on_change: str | None = None) -> None:
+        """As :meth:`_Compat.load_state_dict`; also restores a ``scale_fn`` object's state."""
+        fn = self._scale_fn_custom
+        if fn is None or not isinstance(state_dict, dict):
+            super().load_state_dict(state_dict, on_change)
+            return
+        saved = state_dict.get("_scale_fn_custom")
+        with _restored_states([fn], None if saved is None else [saved], "scale_fn"):
+            super().load_state_dict(state_dict, on_change)
 
     def _cycle(self, low: float, high: float, up: float, down: float | None) -> Schedule:
         """low + (high − low)·h·scale: a core ``cyclic`` unless scale_fn is a callable."""
@@ -528,6 +706,8 @@ class OneCycleLR(_Compat):
                 f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}"
             )
         self.anneal_strategy, self.three_phase = anneal_strategy, three_phase
+        v.real("div_factor", div_factor, low=0.0, low_open=True)  # torch: ZeroDivisionError at 0
+        v.real("final_div_factor", final_div_factor, low=0.0, low_open=True)
         max_lrs = _format_param("max_lr", optimizer, max_lr)
         if last_epoch == -1:
             for m, g in zip(max_lrs, groups, strict=True):
@@ -722,17 +902,19 @@ class ReduceLROnPlateau(_Compat):
     def __init__(self, optimizer: Any, mode: str = "min", factor: float = 0.1, patience: int = 10,
                  threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
                  min_lr: list[float] | float = 0, eps: float = 1e-8) -> None:
-        if factor >= 1.0:
+        if v.real("factor", factor) >= 1.0:
             raise ValueError("Factor should be < 1.0.")
+        v.real("factor", factor, low=0.0)
+        v.real("eps", eps, low=0.0)
         groups = _groups(optimizer)
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != len(groups):
                 raise ValueError(f"expected {len(groups)} min_lrs, got {len(min_lr)}")
             self.default_min_lr = None
-            self.min_lrs = [float(x) for x in min_lr]
+            self.min_lrs = [v.real(f"min_lr[{i}]", x, low=0.0) for i, x in enumerate(min_lr)]
         else:
             self.default_min_lr = min_lr
-            self.min_lrs = [float(min_lr)] * len(groups)
+            self.min_lrs = [v.real("min_lr", min_lr, low=0.0)] * len(groups)
         if mode not in {"min", "max"}:
             raise ValueError("mode " + str(mode) + " is unknown!")
         if threshold_mode not in {"rel", "abs"}:

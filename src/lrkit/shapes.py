@@ -688,7 +688,7 @@ class cyclic(Schedule):
     def __init__(self, low: float, high: float, up: Any, down: Any = None,
                  mode: str = "triangular", gamma: float = 1.0) -> None:
         self._store(low=v.real("low", low), high=v.real("high", high), up=v.duration("up", up),
-                    down=None if down is None else v.duration("down", down),
+                    down=None if down is None else v.duration("down", down, allow_zero=True),
                     mode=v.choice("mode", mode, _CYCLIC_MODES),
                     gamma=v.real("gamma", gamma, low=0.0, low_open=True))
 
@@ -700,14 +700,19 @@ class cyclic(Schedule):
         k = t // size
         cycle = k + 1
         x = (t - k * size) / size  # = 1 + t/size − cycle, without the cancellation
-        h = m.where(x <= ratio, x / ratio, (x - 1) / (ratio - 1))
-        if self.mode == "triangular":
-            scale: Any = 1.0
-        elif self.mode == "triangular2":
-            scale = 1 / m.pow(2.0, cycle - 1)
-        else:
-            scale = m.pow(self.gamma, t)
+        # with down = 0 (a sawtooth) x < 1 = ratio: the falling branch is never taken
+        h = m.where(x <= ratio, x / ratio, (x - 1) / ((ratio - 1) or 1.0))
+        scale = self.scale(t if self.mode == "exp_range" else cycle, m)
         return self.low + (self.high - self.low) * h * scale
+
+    def scale(self, x: Any, m: Any = SCALAR) -> Any:
+        """The mode's amplitude factor: 1 (``triangular``), 1/2^(x−1) (``triangular2``, x
+        the cycle number) or gamma^x (``exp_range``, x the step)."""
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / m.pow(2.0, x - 1)
+        return m.pow(self.gamma, x)
 
     def _compile(self) -> Any:
         up = float(self.up)
