@@ -804,6 +804,17 @@ class SequentialLR(_Compat):
         momentum = self._momentum(optimizer, [children[i] for i in keep], bounds, starts, keep)
         self._start(optimizer, lr, last_epoch, _bases(optimizer, last_epoch), momentum)
 
+    def recursive_undo(self, sched: Any = None) -> None:
+        """torch's API: step back the ``last_epoch`` of every (nested) child by one.  torch
+        calls it while building; here the children's own steps do not drive the lr
+        (their schedules are joined), so it only changes what they report."""
+        target = self if sched is None else sched
+        if hasattr(target, "_schedulers"):
+            for s in target._schedulers:
+                self.recursive_undo(s)
+        elif hasattr(target, "last_epoch"):
+            target.last_epoch -= 1
+
     @staticmethod
     def _momentum(optimizer: Any, kids: list[Scheduler], bounds: list[int], starts: list[int],
                   keep: list[int]) -> tuple[str, list[Schedule]] | None:
