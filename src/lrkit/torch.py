@@ -182,11 +182,12 @@ def _check_order(optimizer: Any, count: int) -> None:
 def _order_checks(s: Any) -> dict[int, int]:
     """{n: k}: at the n-th ``step()`` call of s, torch's version of s runs k step-order
     checks (one per torch scheduler whose first ``step()`` that is).  A torch scheduler
-    checks at its first ``step()``; ``ReduceLROnPlateau`` never; ``ChainedScheduler`` steps
+    checks at its first ``step()``; ``ReduceLROnPlateau`` and
+    ``CosineAnnealingWarmRestarts`` (own ``step``) never; ``ChainedScheduler`` steps
     all its children at once; ``SequentialLR`` steps the child whose span holds the step,
     except at the child's first step, which it applies without ``step()``."""
-    if isinstance(s, _compat.ReduceLROnPlateau):
-        return {}
+    if isinstance(s, (_compat.ReduceLROnPlateau, _compat.CosineAnnealingWarmRestarts)):
+        return {}  # torch's step() of these never checks
     if isinstance(s, _compat.ChainedScheduler):
         out: dict[int, int] = {}
         for c in s._schedulers:
