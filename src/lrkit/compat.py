@@ -38,10 +38,11 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections import Counter
 
 from . import _validate as v
-from .combinators import custom, join, pingpong, restarts
+from .combinators import custom, join, pingpong, restarts, shift
 from .plateau import plateau
 from .schedule import Product, Schedule
 from .scheduler import Scheduler, _as_float, _check_state, _Track
@@ -54,6 +55,7 @@ from .shapes import (
     linear,
     multistep,
     onecycle,
+    onecycle_phases,
     piecewise,
     polynomial,
 )
@@ -718,9 +720,24 @@ class OneCycleLR(_Compat):
                 g["min_lr"] = m / div_factor / final_div_factor
         self.cycle_momentum = cycle_momentum
         T = self.total_steps
-        lr = []
-        shapes = []
+        lr: list[Schedule] = []
+        shapes: list[Any] = []
+        ends = [e for e, _, _ in onecycle_phases(T, pct_start, bool(three_phase), (0.0, 0.0, 0.0))]
+        empty = [i + 1 for i, (s0, s1) in enumerate(zip([0.0, *ends[:-1]], ends, strict=True)) if s1 <= s0]
+        if empty:
+            # torch runs it: phases by its rule (lrkit.onecycle refuses an empty phase)
+            warnings.warn(
+                f"OneCycleLR(total_steps={T}, pct_start={pct_start}, three_phase={bool(three_phase)}) "
+                f"leaves phase {', '.join(map(str, empty))} empty; running torch's values for it",
+                UserWarning, stacklevel=3)
         for m in max_lrs:
+            initial = m / div_factor
+            if empty:
+                phases = onecycle_phases(T, pct_start, bool(three_phase),
+                                         (initial, m, initial / final_div_factor))
+                shapes.append(phases)
+                lr.append(self._through(phases))
+                continue
             shape = onecycle(T, peak=m, pct_start=pct_start, div_factor=div_factor,
                              final_div_factor=final_div_factor, anneal=anneal_strategy,
                              three_phase=bool(three_phase))
@@ -735,8 +752,9 @@ class OneCycleLR(_Compat):
             if last_epoch == -1:
                 for mm, bm, g in zip(maxm, basem, groups, strict=True):
                     g["max_momentum"], g["base_momentum"] = mm, bm
-            ms = [self._momentum(shape.phases((mm, bm, mm))) for shape, mm, bm in
-                  zip(shapes, maxm, basem, strict=True)]
+            ms = [self._through(onecycle_phases(T, pct_start, bool(three_phase), (mm, bm, mm)))
+                  if empty else self._momentum(shape.phases((mm, bm, mm)))
+                  for shape, mm, bm in zip(shapes, maxm, basem, strict=True)]
             momentum = (mparam, ms)
         _bases(optimizer, last_epoch)
         self._start(optimizer, lr, last_epoch, [m / div_factor for m in max_lrs], momentum)
@@ -750,6 +768,42 @@ class OneCycleLR(_Compat):
             points.append((end, to))
         return join([interpolate(points, kind=kind), constant(self._at_total(phases))],
                     [self.total_steps])
+
+    def _through(self, phases: list[tuple[float, float, float]]) -> Schedule:
+        """torch's value at steps 0..total_steps for any phases (empty ones included): at
+        step t torch uses the first phase whose end is >= t (else the last), from the end of
+        the phase before it: ``interpolate`` through the ends of the phases in use."""
+        T = self.total_steps
+        ends = [e for e, _, _ in phases]
+        used = []
+        reached = -math.inf  # the largest end before phase i: phase i holds steps in (reached, end]
+        extended = False  # total_steps is in the last phase, past its end
+        for i, end in enumerate(ends):
+            lo = max(reached, -0.5)
+            start = ends[i - 1] if i > 0 else 0.0
+            inside = math.floor(min(end, T)) > lo  # an integer step in (lo, min(end, T)]
+            if i == len(ends) - 1 and T > max(lo, end):
+                extended = True
+            if (inside or extended) and end == start:
+                raise ValueError(
+                    f"OneCycleLR(total_steps={T}): phase {i + 1} has no length (it starts and ends "
+                    f"at step {end}); torch divides by zero there. Use another pct_start")
+            if inside:
+                used.append(i)
+            reached = max(reached, end)
+        if not used:  # only total_steps itself, in the extended last phase
+            return constant(self._at_total(phases))
+        first = used[0]
+        points = [(ends[first - 1] if first > 0 else 0.0, phases[first][1])]
+        points += [(ends[i], phases[i][2]) for i in used]
+        kind = "cosine" if self.anneal_strategy == "cos" else "linear"
+        offset = max(0.0, -points[0][0])  # interpolate starts at step >= 0: shift it
+        body: Schedule = interpolate([(x + offset, y) for x, y in points], kind=kind)
+        if offset:
+            body = shift(body, -offset)
+        if extended:  # at total_steps: the last phase's formula past its end, as torch
+            body = join([body, constant(self._at_total(phases))], [T])
+        return body
 
     def _at_total(self, phases: list[tuple[float, float, float]]) -> float:
         """torch's value at step total_steps: the last phase's formula with progress > 1,

@@ -593,10 +593,7 @@ class onecycle(Schedule):
         initial = self.peak / self.div_factor
         low = initial / self.final_div_factor
         a, b, c = values if values is not None else (initial, self.peak, low)
-        n, p = self.steps, self.pct_start
-        if self.three_phase:
-            return [(float(p * n) - 1, a, b), (float(2 * p * n) - 2, b, a), (n - 1, a, c)]
-        return [(float(p * n) - 1, a, b), (n - 1, b, c)]
+        return onecycle_phases(self.steps, self.pct_start, self.three_phase, (a, b, c))
 
     def _eval(self, t: Any, m: Any) -> Any:
         return _phases_eval(t, m, self.phases(), self.anneal)
@@ -606,6 +603,16 @@ class onecycle(Schedule):
 
     def _duration(self) -> Any:
         return self.steps
+
+
+def onecycle_phases(n: Any, p: float, three_phase: bool, values: tuple[float, float, float]
+                    ) -> list[tuple[float, float, float]]:
+    """torch OneCycleLR's phases [(end_step, from, to)] for values (initial, peak, last)
+    (any steps and pct_start, also those that leave a phase empty)."""
+    a, b, c = values
+    if three_phase:
+        return [(float(p * n) - 1, a, b), (float(2 * p * n) - 2, b, a), (n - 1, a, c)]
+    return [(float(p * n) - 1, a, b), (n - 1, b, c)]
 
 
 def _phases_eval(t: Any, m: Any, phases: list[tuple[float, float, float]], anneal: str) -> Any:

@@ -154,13 +154,13 @@ def _track_optimizer_step(optimizer: Any) -> None:
 
     @functools.wraps(func)
     def step_and_note(*args: Any, **kwargs: Any) -> Any:
-        opt = owner()
+        opt: Any = owner()
         opt._opt_called = True
         return func(opt, *args, **kwargs)
 
     step_and_note._wrapped_by_lr_sched = True  # type: ignore[attr-defined]
     try:
-        optimizer.step = step_and_note
+        setattr(optimizer, "step", step_and_note)  # noqa: B010
     except (AttributeError, TypeError):  # __slots__ or a read-only step: no checks possible
         pass
 
