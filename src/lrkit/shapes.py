@@ -650,10 +650,7 @@ class onecycle(Schedule):
         initial = self.peak / self.div_factor
         low = initial / self.final_div_factor
         a, b, c = values if values is not None else (initial, self.peak, low)
-        n, p = self.steps, self.pct_start
-        if self.three_phase:
-            return [(float(p * n) - 1, a, b), (float(2 * p * n) - 2, b, a), (n - 1, a, c)]
-        return [(float(p * n) - 1, a, b), (n - 1, b, c)]
+        return onecycle_phases(self.steps, self.pct_start, self.three_phase, (a, b, c))
 
     def _eval(self, t: Any, m: Any) -> Any:
         return _phases_eval(t, m, self.phases(), self.anneal)
@@ -663,6 +660,16 @@ class onecycle(Schedule):
 
     def _duration(self) -> Any:
         return self.steps
+
+
+def onecycle_phases(n: Any, p: float, three_phase: bool, values: tuple[float, float, float]
+                    ) -> list[tuple[float, float, float]]:
+    """torch OneCycleLR's phases [(end_step, from, to)] for values (initial, peak, last)
+    (any steps and pct_start, also those that leave a phase empty)."""
+    a, b, c = values
+    if three_phase:
+        return [(float(p * n) - 1, a, b), (float(2 * p * n) - 2, b, a), (n - 1, a, c)]
+    return [(float(p * n) - 1, a, b), (n - 1, b, c)]
 
 
 def _phases_eval(t: Any, m: Any, phases: list[tuple[float, float, float]], anneal: str) -> Any:
@@ -747,8 +754,8 @@ class cyclic(Schedule):
         low, high = v.real("low", low), v.real("high", high)
         v.difference("high − low", low, high)
         up = v.duration("up", up)
-        down = None if down is None else v.duration("down", down)
-        if isinstance(up, (int, float)) and isinstance(down, (int, float)):
+        down = None if down is None else v.duration("down", down, allow_zero=True)
+        if isinstance(up, (int, float)) and isinstance(down, (int, float)) and down != 0:
             ratio = up / (up + down)
             if not 0.0 < ratio < 1.0:
                 raise ValueError(f"up ({up!r}) and down ({down!r}) are too far apart: up/(up + down) "
@@ -764,16 +771,22 @@ class cyclic(Schedule):
         r = m.fmod(t, size)  # t mod size, exact at any step
         cycle = (t - r) / size + 1
         x = r / size  # = 1 + t/size − cycle, without the cancellation
-        h = m.where(x <= ratio, x / ratio, (x - 1) / (ratio - 1))
-        if self.mode == "triangular":
-            scale: Any = 1.0
-        elif self.mode == "triangular2":
-            scale = 1 / m.pow(2.0, cycle - 1)
-        else:
-            scale = m.pow(self.gamma, t)
-            if self.gamma > 1:
-                scale = m.require_finite(scale, f"{self!r} overflows float64 (gamma={self.gamma} > 1)")
+        # with down = 0 (a sawtooth) x < 1 = ratio: the falling branch is never taken
+        h = m.where(x <= ratio, x / ratio, (x - 1) / ((ratio - 1) or 1.0))
+        scale = self.scale(t if self.mode == "exp_range" else cycle, m)
         return self.low + (self.high - self.low) * h * scale
+
+    def scale(self, x: Any, m: Any = SCALAR) -> Any:
+        """The mode's amplitude factor: 1 (``triangular``), 1/2^(x−1) (``triangular2``, x
+        the cycle number) or gamma^x (``exp_range``, x the step)."""
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / m.pow(2.0, x - 1)
+        scale = m.pow(self.gamma, x)
+        if self.gamma > 1:
+            scale = m.require_finite(scale, f"{self!r} overflows float64 (gamma={self.gamma} > 1)")
+        return scale
 
     def _compile(self) -> Any:
         up = float(self.up)
@@ -782,7 +795,7 @@ class cyclic(Schedule):
         ratio = up / size
         low, d, mode, gamma = self.low, self.high - self.low, self.mode, self.gamma
         pow_, fmod = SCALAR.pow, math.fmod
-        r1 = ratio - 1
+        r1 = (ratio - 1) or 1.0
         overflow = f"{self!r} overflows float64 (gamma={gamma} > 1)"  # the closure holds no self
 
         def fn(t: Any) -> float:
