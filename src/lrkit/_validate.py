@@ -77,6 +77,10 @@ def difference(name: str, a: float, b: float) -> float:
     return d
 
 
+#: the shortest non-zero duration: steps / duration stays finite up to 2**53
+MIN_STEPS = 2.0**-20
+
+
 def duration(name: str, value: Any, *, allow_zero: bool = False) -> int | float | Frac | Rest:
     """A positive number of steps, or a fraction of the run (``'5%'``, ``frac(0.05)``, ``'rest'``)."""
     d = as_duration(name, value)
@@ -94,6 +98,8 @@ def duration(name: str, value: Any, *, allow_zero: bool = False) -> int | float 
         raise ValueError(f"{name} must be a number of steps {'>= 0' if allow_zero else '> 0'}, got {value!r}")
     if (d if isinstance(d, int) else f) > MAX_STEPS:
         raise ValueError(f"{name} must be at most 2**53 = {MAX_STEPS} steps, got {value!r}")
+    if 0 < f < MIN_STEPS:  # t / duration must stay finite for every step up to 2**53
+        raise ValueError(f"{name} must be at least 2**-20 steps (or 0 where allowed), got {value!r}")
     if isinstance(d, numbers.Integral) or f == int(f):
         return int(f)
     return f
