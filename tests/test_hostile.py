@@ -15,6 +15,9 @@ import pytest
 import lrkit as L
 
 TIMEOUT = 60  # seconds for the whole batch of cases in one child
+#: YAML whose aliases expand to 2**21 items ("billion laughs")
+LAUGHS = "a: &a [1, 1]\n" + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}]\n"
+                                    for i in range(20))
 
 
 def _cases() -> list[tuple[str, str, Any]]:
@@ -29,6 +32,7 @@ def _cases() -> list[tuple[str, str, Any]]:
         ("deep JSON", "L.loads('[' * 100000 + ']' * 100000)", "error:"),
         ("deep YAML", "L.loads('[' * 5000 + ']' * 5000, yaml=True)", "error:"),
         ("deep YAML blocks", "L.loads(''.join(' ' * i + 'a:\\n' for i in range(5000)), yaml=True)", "error:"),
+        ("YAML billion laughs", "L.loads(LAUGHS, yaml=True)", "error:aliases"),
         ("multistep gamma 1e308", "L.multistep([2, 5], gamma=1e308)(0)", "error:gamma"),
         ("inverse_sqrt huge", "L.inverse_sqrt(1e308, timescale=3)(1e308)", "error:"),
         ("cyclic tiny up", "L.cyclic(0.1, 1.0, 5e-324, down=3)(0)", "error:up"),
@@ -63,7 +67,7 @@ def _run_cases(q: Any) -> None:
     out = []
     for label, code, _ in _cases():
         try:
-            value = eval(code, {"L": L})  # noqa: S307  (our own test strings)
+            value = eval(code, {"L": L, "LAUGHS": LAUGHS})  # noqa: S307  (our own test strings)
             out.append((label, "value", repr(value) if not isinstance(value, L.Schedule) else "schedule"))
         except (ValueError, TypeError) as e:
             out.append((label, "error", str(e)))

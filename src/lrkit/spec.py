@@ -243,8 +243,9 @@ def _bracket_depth(text: str) -> int:
 
 
 def _yaml_depth(text: str, _yaml: Any) -> None:
-    """Refuse a YAML text nested deeper than a schedule can be, from its event stream, before
-    anything is composed: PyYAML would recurse (and take quadratic time) on deep nesting."""
+    """Refuse a YAML text nested deeper than a schedule can be, or using aliases, from its event
+    stream, before anything is composed: PyYAML would recurse (and take quadratic time) on deep
+    nesting, and aliases of aliases expand exponentially when the config is read ("billion laughs")."""
     depth = 0
     starts = (_yaml.MappingStartEvent, _yaml.SequenceStartEvent)
     ends = (_yaml.MappingEndEvent, _yaml.SequenceEndEvent)
@@ -257,6 +258,10 @@ def _yaml_depth(text: str, _yaml: Any) -> None:
                                     f"nested deeper than {MAX_DEPTH} levels")
         elif isinstance(event, ends):
             depth -= 1
+        elif isinstance(event, _yaml.AliasEvent):
+            mark = event.start_mark
+            raise DocumentError("YAML", mark.line + 1, mark.column + 1,
+                                "aliases (*name) are not allowed in a schedule config")
 
 
 _LOADER: Any = None
