@@ -2,7 +2,7 @@
 
 ``state_dict()`` is plain JSON::
 
-    {"format": "lrkit.Scheduler", "version": 1, "class": "StepLR", "last_epoch": 5,
+    {"format": "lrkit.Scheduler", "version": 1, "class": "StepLR", "last_epoch": 5, "unit": "steps",
      "tracks": [{"param": "lr", "relative": false, "bases": null,
                  "schedules": [{"config": {...}, "text": "step(3, start=0.5)"}, ...]}],
      "plateaus": [...], ...class-specific keys}
@@ -24,13 +24,15 @@ if TYPE_CHECKING:
     from ._writeplan import Track
     from .schedule import Schedule
 
-__all__ = ["FORMAT", "VERSION", "check", "schedule_state", "same_schedule", "text", "saved_duration",
+__all__ = ["FORMAT", "VERSION", "UNITS", "check", "schedule_state", "same_schedule", "text", "saved_duration",
            "changes"]
 
 FORMAT = "lrkit.Scheduler"
 #: version of the ``state_dict`` format
 VERSION = 1
-_KEYS = {"format", "version", "class", "last_epoch", "tracks", "plateaus"}
+#: the clocks a Scheduler counts in
+UNITS = ("steps", "tokens", "samples")
+_KEYS = {"format", "version", "class", "last_epoch", "unit", "tracks", "plateaus"}
 _TRACK_KEYS = {"param", "relative", "bases", "schedules"}
 
 
@@ -55,6 +57,8 @@ def check(sd: Any, name: str, extra: tuple[str, ...], check_step: Callable[[Any,
     for key in ("last_epoch", "tracks", "plateaus"):
         if key not in sd:
             raise ValueError(f"state_dict lacks {key!r}")
+    if sd.get("unit", "steps") not in UNITS:
+        raise ValueError(f"state_dict['unit'] must be one of {', '.join(map(repr, UNITS))}, got {sd['unit']!r}")
     out = dict(sd)
     out["last_epoch"] = check_step(sd["last_epoch"], "state_dict['last_epoch']")
     tracks = sd["tracks"]

@@ -961,7 +961,7 @@ class OneCycleLR(_Compat):
             x = (b - a) * pct + a
         return min(max(x, min(a, b)), max(a, b))
 
-    def step(self, epoch: int | float | None = None) -> None:
+    def step(self, epoch: int | float | None = None) -> None:  # type: ignore[override]  # torch: steps only
         t = self.last_epoch + 1 if epoch is None else self._check_epoch(epoch)
         if t > self.total_steps:
             raise ValueError(

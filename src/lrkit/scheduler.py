@@ -41,12 +41,14 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
-__all__ = ["Scheduler", "STATE_VERSION", "ON_CHANGE"]
+__all__ = ["Scheduler", "STATE_VERSION", "ON_CHANGE", "UNITS"]
 
 #: version of the ``state_dict`` format
 STATE_VERSION = _state.VERSION
 #: the policies of ``on_change``
 ON_CHANGE = ("error", "continue", "rescale", "saved")
+#: the clocks a Scheduler counts in: optimizer updates, or the tokens / samples they consumed
+UNITS = _state.UNITS
 
 _MAX_STEP = 2**53  # steps beyond it are not exact in float64 (and t + 1 == t)
 
@@ -71,6 +73,11 @@ class Scheduler:
         relative: value = base × schedule(t) (base: the group's value now) or,
             when False, value = schedule(t).
         total_steps: resolves schedules whose durations are fractions of the run.
+        unit: the clock the schedule's durations count: ``"steps"`` (optimizer
+            updates, the default), ``"tokens"`` or ``"samples"``; with a token or
+            sample clock ``step(tokens=n)`` / ``step(samples=n)`` advances by the
+            units of this update (they may vary), and the position is an exact integer.
+        total_tokens, total_samples: resolve fractions of the run on that clock.
         on_change: what ``load_state_dict`` does when the saved schedule differs:
             ``"error"`` (default), ``"continue"``, ``"rescale"`` or ``"saved"``.
     """
@@ -80,9 +87,14 @@ class Scheduler:
     #: what get_last_lr() reports when a ChainedScheduler drives this one (torch's values), else None
     _reported: list[float | None] | None = None
 
+    #: the clock (see ``unit``); the torch-compatible classes count steps
+    unit = "steps"
+
     def __init__(self, optimizer: Any, schedule: Any, *, param: str = "lr", relative: bool = True,
-                 total_steps: int | None = None, on_change: str = "error") -> None:
+                 total_steps: int | None = None, on_change: str = "error", unit: str = "steps",
+                 total_tokens: int | None = None, total_samples: int | None = None) -> None:
         groups = self._check_optimizer(optimizer)
+        total_steps = self._clock(unit, total_steps, total_tokens, total_samples)
         if not isinstance(relative, bool):
             raise TypeError(f"relative must be True or False, got {relative!r}")
         parse_param(param)
@@ -94,6 +106,18 @@ class Scheduler:
             track.bases = [self._capture_base(g, i, track) if s is not None else 1.0
                            for i, (g, s) in enumerate(zip(groups, per_group, strict=False))]
         self._setup(optimizer, [track], 0, on_change)
+
+    def _clock(self, unit: Any, total_steps: Any, total_tokens: Any, total_samples: Any) -> Any:
+        """Set the clock; the total of the run on it (for fractions of the run)."""
+        if unit not in UNITS:
+            raise ValueError(f"unit must be one of {', '.join(map(repr, UNITS))}; got {unit!r}")
+        totals = {"steps": total_steps, "tokens": total_tokens, "samples": total_samples}
+        for other, given in totals.items():
+            if other != unit and given is not None:
+                raise ValueError(f"total_{other}={given!r} does not apply to a clock in {unit}: "
+                                 f"give total_{unit}= (or unit={other!r})")
+        self.unit = unit
+        return totals[unit]
 
     @staticmethod
     def _capture_base(g: dict[str, Any], i: int, track: Track) -> float:
@@ -320,11 +344,36 @@ class Scheduler:
             raise ValueError(f"{what} must be an integer for {type(self).__name__}, got {epoch!r}")
         return e
 
-    def step(self, epoch: int | float | None = None) -> None:
-        """Advance one step, or jump to ``epoch`` (any step, forward or back)."""
-        t = self.last_epoch + 1 if epoch is None else self._check_epoch(epoch)
+    def step(self, epoch: int | float | None = None, *, tokens: int | None = None,
+             samples: int | None = None) -> None:
+        """Advance one step, or jump to ``epoch`` (any step, forward or back).  On a token
+        (sample) clock: ``step(tokens=n)`` advances by the n tokens of this update."""
+        if tokens is None and samples is None and self.unit == "steps":
+            t = self.last_epoch + 1 if epoch is None else self._check_epoch(epoch)
+        else:
+            t = self._advance(epoch, tokens, samples)
         self.last_epoch = t
         self._apply(t)
+
+    def _advance(self, epoch: Any, tokens: Any, samples: Any) -> int | float:
+        """The position after ``step(epoch, tokens=, samples=)`` on a token or sample clock."""
+        unit = self.unit
+        counts = {"tokens": tokens, "samples": samples}
+        for name, n in counts.items():
+            if n is not None and name != unit:
+                raise TypeError(f"step({name}=...) needs a clock in {name}; this scheduler counts {unit}"
+                                + (f" (build it with unit={name!r})" if unit == "steps" else ""))
+        n = counts.get(unit)
+        if epoch is not None:
+            if n is not None:
+                raise TypeError(f"give step(epoch) (a position to jump to) or step({unit}=n), not both")
+            return self._check_epoch(epoch)
+        if n is None:
+            raise TypeError(f"this scheduler counts {unit}: advance it with step({unit}=n), the {unit} "
+                            "consumed by this update")
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+            raise ValueError(f"{unit} must be an integer >= 0 (the {unit} of this update), got {n!r}")
+        return self._check_epoch(self.last_epoch + int(n), f"the position after {unit}={n!r}")
 
     def report(self, metric: Any) -> bool:
         """Feed a metric to every plateau node; True when a scale was reduced.
@@ -412,6 +461,7 @@ class Scheduler:
             "version": STATE_VERSION,
             "class": type(self).__name__,
             "last_epoch": self.last_epoch,
+            "unit": self.unit,
             "tracks": tracks,
             "plateaus": [st.state_dict() for st in self._plateaus],
         }
@@ -431,6 +481,10 @@ class Scheduler:
         if policy not in ON_CHANGE:
             raise ValueError(f"on_change must be one of {', '.join(map(repr, ON_CHANGE))}; got {policy!r}")
         sd = self._checked_state(state_dict)
+        saved_unit = sd.get("unit", "steps")
+        if saved_unit != self.unit:
+            raise ValueError(f"state_dict counts {saved_unit}, this scheduler {self.unit}: its position "
+                             f"({sd['last_epoch']}) cannot be read on this clock")
         changes, old_durations = _state.changes(sd["tracks"], self._tracks)
         step = sd["last_epoch"]
         if changes:

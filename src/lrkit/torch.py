@@ -67,7 +67,31 @@ class _TorchMixin:
 
     def _on_optimizer_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
         self._step_count += 1
-        super().step()  # type: ignore[misc]  # the class's own step (next after _TorchMixin)
+        unit = getattr(self, "unit", "steps")
+        if unit == "steps":
+            super().step()  # type: ignore[misc]  # the class's own step (next after _TorchMixin)
+            return
+        n, self._pending = self._pending, 0
+        super().step(**{unit: n})  # type: ignore[misc]
+
+    _pending = 0
+
+    def add(self, *, tokens: int | None = None, samples: int | None = None) -> None:
+        """With ``on_optimizer_step=True`` on a token (sample) clock: count the tokens of the
+        coming update (call it per batch, or per micro-batch under gradient accumulation);
+        the next real ``optimizer.step()`` advances by their sum.  Tokens counted before a
+        step that AMP's GradScaler skips are counted with the next real step."""
+        unit = getattr(self, "unit", "steps")
+        n = tokens if unit == "tokens" else samples if unit == "samples" else None
+        other = samples if unit == "tokens" else tokens
+        if self._hook is None or unit == "steps" or n is None or other is not None:
+            raise TypeError(f"add({unit if unit != 'steps' else 'tokens'}=n) is for a scheduler with a "
+                            "token or sample clock and on_optimizer_step=True (otherwise step(tokens=n)); "
+                            f"this one counts {unit}" + ("" if self._hook is not None else
+                                                          ", without on_optimizer_step"))
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"{unit} must be an integer >= 0, got {n!r}")
+        self._pending += n
 
     @property
     def on_optimizer_step(self) -> bool:
@@ -224,9 +248,15 @@ def _innermost(optimizer: Any) -> Any:
 class _FastStep(_TorchMixin):
     """``step`` for the classes whose step is :meth:`lrkit.Scheduler.step`, inlined (hot path)."""
 
-    def step(self, epoch: Any = None) -> None:
-        """Advance one step (a no-op with ``on_optimizer_step``), or jump to ``epoch``."""
-        if epoch is None:
+    def step(self, epoch: Any = None, *, tokens: int | None = None, samples: int | None = None) -> None:
+        """Advance one step (a no-op with ``on_optimizer_step``), or jump to ``epoch``; on a
+        token (sample) clock advance by ``tokens=n`` (``samples=n``)."""
+        if tokens is not None or samples is not None or self.unit != "steps":  # type: ignore[attr-defined]
+            if self._hook is not None and epoch is None:
+                raise TypeError("with on_optimizer_step=True the optimizer's step advances the clock: "
+                                "count the units of each update with scheduler.add(tokens=n)")
+            t = self._advance(epoch, tokens, samples)  # type: ignore[attr-defined]
+        elif epoch is None:
             if self._hook is not None:
                 return  # advanced by the optimizer's step hook
             t = self.last_epoch + 1
@@ -248,9 +278,11 @@ class Scheduler(_FastStep, _core.Scheduler, LRScheduler):  # type: ignore[misc]
 
     def __init__(self, optimizer: Any, schedule: Any, *, param: str = "lr", relative: bool = True,
                  total_steps: int | None = None, on_change: str = "error",
-                 on_optimizer_step: bool = False) -> None:
+                 on_optimizer_step: bool = False, unit: str = "steps", total_tokens: int | None = None,
+                 total_samples: int | None = None) -> None:
         _core.Scheduler.__init__(self, optimizer, schedule, param=param, relative=relative,
-                                 total_steps=total_steps, on_change=on_change)
+                                 total_steps=total_steps, on_change=on_change, unit=unit,
+                                 total_tokens=total_tokens, total_samples=total_samples)
         self._attach(on_optimizer_step)
 
 
