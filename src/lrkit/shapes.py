@@ -13,6 +13,9 @@ from . import _validate as v
 from ._ops import SCALAR
 from .schedule import Schedule, register
 
+#: the smallest normal float: a smaller ratio is subnormal, which JAX and some GPUs flush to 0
+_NORMAL = 2.2250738585072014e-308
+
 TYPE_CHECKING = False  # typing is not imported at run time: `import lrkit` stays fast
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -246,7 +249,7 @@ class exponential(Schedule):
 
     def __init__(self, gamma: float, start: float = 1.0, every: Any = 1,
                  staircase: bool = False, floor: float = 0.0) -> None:
-        self._store(gamma=v.real("gamma", gamma, low=0.0, low_open=True),
+        self._store(gamma=v.real("gamma", gamma, low=_NORMAL),
                     start=v.real("start", start), every=v.duration("every", every),
                     staircase=v.boolean("staircase", staircase), floor=v.real("floor", floor))
 
@@ -287,7 +290,7 @@ class step(Schedule):
 
     def __init__(self, every: Any, gamma: float = 0.1, start: float = 1.0) -> None:
         self._store(every=v.duration("every", every),
-                    gamma=v.real("gamma", gamma, low=0.0, low_open=True),
+                    gamma=v.real("gamma", gamma, low=_NORMAL),
                     start=v.real("start", start))
 
     def _eval(self, t: Any, m: Any) -> Any:
@@ -345,7 +348,7 @@ class multistep(Schedule):
 
     def __init__(self, milestones: Sequence[Any], gamma: float = 0.1, start: float = 1.0) -> None:
         ms = _sorted_steps("milestones", milestones, strict=False)
-        gamma, start = v.real("gamma", gamma, low=0.0, low_open=True), v.real("start", start)
+        gamma, start = v.real("gamma", gamma, low=_NORMAL), v.real("start", start)
         if start * SCALAR.pow(gamma, len(ms)) - start * SCALAR.pow(gamma, len(ms)) != 0.0:
             raise ValueError(f"gamma ({gamma}) ** {len(ms)} milestones overflows float64 "
                              f"(start={start}); use a smaller gamma")
@@ -761,7 +764,7 @@ class cyclic(Schedule):
                 raise ValueError(f"up ({up!r}) and down ({down!r}) are too far apart: up/(up + down) "
                                  "must be a float strictly between 0 and 1, not rounded to either")
         self._store(low=low, high=high, up=up, down=down, mode=v.choice("mode", mode, _CYCLIC_MODES),
-                    gamma=v.real("gamma", gamma, low=0.0, low_open=True))
+                    gamma=v.real("gamma", gamma, low=_NORMAL))
 
     def _eval(self, t: Any, m: Any) -> Any:
         up = float(self.up)
