@@ -717,12 +717,12 @@ class CosineAnnealingWarmRestarts(_Compat):
     def T_cur(self) -> int | float:
         """torch's ``T_cur``: steps since the last restart (fractional after ``step(epoch)``)."""
         t = self.last_epoch
-        return t - self._cycles.cycle_start(self._cycles._scalar_cycle(t))
+        return t - self._cycles.cycle_start(self._cycles.cycle(t))
 
     @property
     def T_i(self) -> int:
         """torch's ``T_i``: the length of the current cycle, T_0·T_mult^i."""
-        return int(self.T_0 * self.T_mult ** self._cycles._scalar_cycle(self.last_epoch))
+        return int(self.T_0 * self.T_mult ** self._cycles.cycle(self.last_epoch))
 
 
 class CyclicLR(_Compat):

@@ -63,10 +63,6 @@ class plateau(Schedule):
     def _eval(self, t: Any, m: Any) -> Any:
         return m.full(t, 1.0)
 
-    def _compile(self) -> Any:
-        return lambda t: 1.0
-
-
 class PlateauState:
     """The mutable state of one plateau node inside a Scheduler.
 
@@ -166,10 +162,6 @@ class BoundPlateau(Schedule):
 
     def _eval(self, t: Any, m: Any) -> Any:
         return m.full(t, self.state.scale)
-
-    def _compile(self) -> Any:
-        state = self.state
-        return lambda t: state.scale
 
     def __repr__(self) -> str:
         return repr(self.state.node)
