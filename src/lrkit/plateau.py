@@ -161,7 +161,8 @@ class BoundPlateau(Schedule):
         object.__setattr__(self, "_hash", None)
 
     def _eval(self, t: Any, m: Any) -> Any:
-        return m.full(t, self.state.scale)
+        scale = self.state.scale  # live: read at every evaluation (so never traced into a constant)
+        return scale if m.is_scalar else m.full(t, scale)
 
     def __repr__(self) -> str:
         return repr(self.state.node)

@@ -132,8 +132,15 @@ class Schedule:
 
     def _compile(self) -> Callable[[Any], float]:
         """The scalar function of a validated Python step, derived from the one formula
-        ``_eval``: the scalar namespace bound once, nothing else.  (It is cached on self and
-        holds self: a reference cycle among immutable schedules, freed by the cycle collector.)"""
+        ``_eval``: traced once into straight-line Python (``_derive``), or, where the formula
+        cannot be traced, ``_eval`` itself with the scalar namespace bound.  Never a second
+        formula.  (Cached on self, it may hold self: a reference cycle among immutable
+        schedules, freed by the cycle collector.)"""
+        from ._derive import derive
+
+        derived = derive(self)
+        if derived is not None:
+            return derived
         ev = self._eval
 
         def fn(t: Any, m: Any = SCALAR) -> Any:
