@@ -148,7 +148,7 @@ class join(Schedule):
                 if t < b:
                     break
                 start, piece = b, s
-            return piece._eval(t - start, m)
+            return (piece._fn or piece._build())(t - start)  # = piece._eval(t - start, m), derived
         out = self.schedules[0]._eval(t, m)
         for b, s in zip(self.boundaries, self.schedules[1:]):
             out = m.where(t >= b, s._eval(m.maximum(t - b, 0), m), out)
