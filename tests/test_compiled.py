@@ -1,8 +1,8 @@
 """The compiled scalar closures (``Schedule._compile``) agree exactly with the
-generic formula (``Schedule._eval`` on Python numbers) for every shape and combinator.
+one formula (``Schedule._eval`` on Python numbers) for every shape and combinator.
 
-Each specialised closure uses the same arithmetic as the generic formula, so the
-values must be bit-identical (not merely close); errors must be the same too.
+Each class writes its formula once, as ``_eval``; the closure is derived from it (the
+scalar namespace bound once), so the values must be bit-identical and errors the same.
 """
 
 from __future__ import annotations
@@ -208,22 +208,26 @@ def test_every_combination_compiles_to_the_same_values(s, extra):
     assert_agree(s, probe_steps(s, extra))
 
 
-def test_each_class_has_a_specialised_closure():
-    """Every registered class except ``custom`` replaces the generic fallback."""
+def test_each_formula_is_written_once():
+    """No class has a hand-written scalar closure or an inlined copy of another's formula:
+    ``_compile`` is the base class's, derived from ``_eval``."""
     from lrkit.schedule import Schedule
 
     generic = Schedule._compile
-    missing = [name for name, cls in lrkit.REGISTRY.items()
-               if cls._compile is generic and name != "custom"]
-    assert not missing
+    own = [name for name, cls in lrkit.REGISTRY.items() if cls._compile is not generic]
+    assert not own
+    assert not [name for name, cls in lrkit.REGISTRY.items() if hasattr(cls, "_inline")]
 
 
-def test_children_closures_are_shared():
-    """A composite calls its children's cached closures: building twice reuses them."""
+def test_closures_are_cached():
+    """The scalar closure is built once per schedule, and evaluates its children's formulas."""
     inner = lrkit.cosine(100)
     s = lrkit.warmup(inner, 10)
     s(50)
-    assert inner._fn is not None
+    fn = s._fn
+    assert fn is not None
+    s(60)
+    assert s._fn is fn
     assert s._fn(50) == inner(40)
 
 
@@ -285,8 +289,8 @@ def test_affine_factoring_of_torch_style_schedules():
 @SETTINGS
 @given(st.sampled_from(["warmup", "pingpong", "restarts"]), durations, vals, vals,
        st.sampled_from([1.0, 2.0]), durations, steps_list)
-def test_fused_cosine_closures_agree(kind, n, a, b, exponent, other, extra):
-    """warmup/pingpong/restarts inline a cosine child's arithmetic: still bit-identical."""
+def test_cosine_children_agree(kind, n, a, b, exponent, other, extra):
+    """warmup/pingpong/restarts of a cosine (the torch-style compositions): bit-identical."""
     c = lrkit.cosine(n, start=a, end=b, exponent=exponent)
     if kind == "warmup":
         s = lrkit.warmup(c, other, start=b)

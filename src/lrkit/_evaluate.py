@@ -20,7 +20,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .schedule import Schedule
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # for annotations only: Schedule.plot reaches this module through plot.py
+    from .schedule import Schedule
 
 __all__ = ["MAX_STEPS", "CHUNK", "prepare", "chunks", "Envelope", "envelope"]
 
@@ -44,7 +46,7 @@ def prepare(schedule: Schedule, steps: int | None = None) -> tuple[Schedule, int
     Raises ``ValueError`` with a message that says what to pass when the
     length cannot be known (unresolved without ``steps``, or never settles).
     """
-    if not isinstance(schedule, Schedule):
+    if not _is_schedule(schedule):
         raise TypeError(f"expected a lrkit.Schedule, got {type(schedule).__name__}")
     if steps is not None:
         if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
@@ -69,6 +71,12 @@ def prepare(schedule: Schedule, steps: int | None = None) -> tuple[Schedule, int
         raise ValueError(f"{_short(schedule)} lasts {stop} steps, more than the {MAX_STEPS} "
                          "evaluated step by step; give fewer: --steps N (steps=N in Python)")
     return schedule, stop
+
+
+def _is_schedule(x: Any) -> bool:
+    """isinstance(x, lrkit.Schedule), without importing schedule.py (which imports this
+    module's callers lazily: no import circle)."""
+    return any(c.__name__ == "Schedule" and c.__module__ == "lrkit.schedule" for c in type(x).__mro__)
 
 
 def _short(schedule: Schedule, limit: int = 60) -> str:

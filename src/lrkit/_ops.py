@@ -17,6 +17,7 @@ import numbers
 
 TYPE_CHECKING = False  # typing is not imported at run time: `import lrkit` stays fast
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 
@@ -58,10 +59,11 @@ class ScalarOps:
         return value
 
     @staticmethod
-    def require_finite(x: Any, what: str) -> Any:
-        """x, or a ValueError saying ``what`` overflowed when x is inf or NaN."""
+    def require_finite(x: Any, what: Callable[[], str]) -> Any:
+        """x, or a ValueError with the message ``what()`` when x is inf or NaN (the message
+        is only built when raised)."""
         if x - x != 0.0:  # NaN for inf and NaN
-            raise ValueError(what)
+            raise ValueError(what())
         return x
 
     @staticmethod
@@ -104,9 +106,9 @@ class _ArrayOps:
         self.floor = xp.floor
         self.fmod = xp.fmod  # C fmod in NumPy, torch and JAX: exact
 
-    def require_finite(self, x: Any, what: str) -> Any:
+    def require_finite(self, x: Any, what: Callable[[], str]) -> Any:
         """x, checked when its values can be read without a host sync (NumPy, torch CPU tensors,
-        concrete JAX arrays): a ValueError saying ``what`` if any is inf or NaN.  Only the
+        concrete JAX arrays): a ValueError with the message ``what()`` if any is inf or NaN.  Only the
         schedules that can overflow (growth without bound) call it, so the common paths pay nothing."""
         lib = _library(x)
         if lib == "numpy":
@@ -124,7 +126,7 @@ class _ArrayOps:
         else:
             return x
         if not ok:
-            raise ValueError(what)
+            raise ValueError(what())
         return x
 
     def full(self, t: Any, value: float) -> Any:

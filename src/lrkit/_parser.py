@@ -9,9 +9,9 @@ from __future__ import annotations
 import ast
 import math
 
+from ._validate import MAX_DEPTH, MAX_TEXT
 from .durations import Frac
 from .schedule import REGISTRY, Product, Schedule, Sum
-from .spec import MAX_DEPTH, MAX_TEXT
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

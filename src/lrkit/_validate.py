@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 #: counting every step exactly.  Every duration then has one value on the scalar and the array
 #: paths, and its text form reads back.
 MAX_STEPS = 2**53
+#: longest text ``parse`` accepts, in characters
+MAX_TEXT = 20_000
+#: deepest nesting of calls, lists and operators ``parse``/``from_config`` accept
+MAX_DEPTH = 48
 
 
 def _float(name: str, value: Any) -> float:

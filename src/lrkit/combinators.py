@@ -13,7 +13,7 @@ from . import _validate as v
 from ._ops import SCALAR
 from .durations import Rest
 from .schedule import Schedule, register
-from .shapes import _HALF_PI, _scaled, cosine
+from .shapes import _scaled
 
 TYPE_CHECKING = False  # typing is not imported at run time: `import lrkit` stays fast
 if TYPE_CHECKING:
@@ -29,11 +29,6 @@ def _schedule(name: str, s: Any) -> Schedule:
     if not isinstance(s, Schedule):
         raise TypeError(f"{name} must be an lrkit Schedule, not {type(s).__name__} ({s!r})")
     return s
-
-
-def _fn(s: Schedule) -> Callable[[Any], float]:
-    """The compiled scalar function of a (resolved) child schedule, built once and cached."""
-    return s._fn or s._build()
 
 
 def _num(x: Any) -> bool:
@@ -71,7 +66,8 @@ class warmup(Schedule):
             raise ValueError(f"start must be > 0 for kind='exponential', got {start}")
         self._store(schedule=schedule, steps=v.duration("steps", steps), start=start, kind=kind)
         if schedule.resolved:
-            self._target()  # the ramp's end s(0) is valid for this kind, and the ramp finite
+            # the ramp's end s(0), checked valid for this kind, and the ramp finite: bound once
+            object.__setattr__(self, "_end", self._target())
 
     def _child_spans(self, total: int, span: float) -> dict[str, Any]:
         return {"schedule": span - _steps_of(self.steps, total, span)}
@@ -89,10 +85,8 @@ class warmup(Schedule):
         return s0
 
     def _eval(self, t: Any, m: Any) -> Any:
-        n, a = self.steps, self.start
-        b = self._target()
-        # the ramp is only used where t < n (exponential: no overflow elsewhere either)
-        q = m.minimum(t, n) / n if self.kind == "exponential" else t / n
+        n, a, b = self.steps, self.start, self._end
+        q = m.minimum(t, n) / n  # = t/n where the ramp is used (t < n); finite everywhere
         if self.kind == "linear":
             ramp = _scaled(a, b - a, q)
         elif self.kind == "cosine":
@@ -102,41 +96,6 @@ class warmup(Schedule):
             ramp = a * m.pow(b / a, q)
         body = self.schedule._eval(m.maximum(t - n, 0), m)
         return m.where(t < n, ramp, body)
-
-    def _compile(self) -> Any:
-        n, a, kind = self.steps, self.start, self.kind
-        b = self._target()
-        inner = _fn(self.schedule)
-        d = b - a
-        cos = self.schedule._inline() if isinstance(self.schedule, cosine) else None
-        if kind == "linear" and cos is not None:  # warmup + cosine in one closure
-            steps, end, dc, tail = cos
-            sin, hp = math.sin, _HALF_PI
-
-            def fused(t: Any) -> float:
-                if t < n:
-                    return a + d * (t / n)
-                u = t - n
-                if u >= steps:
-                    return tail
-                s = sin(hp * ((steps - u) / steps))
-                return end + dc * (s * s)
-
-            return fused
-        if kind == "linear":
-            return lambda t: a + d * (t / n) if t < n else inner(t - n)
-        if kind == "cosine":
-            sin, c = math.sin, math.pi / 2
-
-            def fn(t: Any) -> float:
-                if t < n:
-                    s = sin(c * (t / n))
-                    return a + d * (s * s)
-                return inner(t - n)
-
-            return fn
-        r, pow_ = b / a, SCALAR.pow
-        return lambda t: a * pow_(r, t / n) if t < n else inner(t - n)
 
     def _duration(self) -> Any:
         d = self.schedule._duration()
@@ -189,34 +148,11 @@ class join(Schedule):
                 if t < b:
                     break
                 start, piece = b, s
-            return piece._eval(t - start, m)
+            return (piece._fn or piece._build())(t - start)  # = piece._eval(t - start, m), derived
         out = self.schedules[0]._eval(t, m)
         for b, s in zip(self.boundaries, self.schedules[1:]):
             out = m.where(t >= b, s._eval(m.maximum(t - b, 0), m), out)
         return out
-
-    def _compile(self) -> Any:
-        import bisect
-
-        fns = [_fn(s) for s in self.schedules]
-        if len(fns) == 1:
-            return fns[0]
-        if len(fns) == 2:
-            f0, f1 = fns
-            b1 = self.boundaries[0]
-            return lambda t: f1(t - b1) if t >= b1 else f0(t)
-        bs = list(self.boundaries)
-        pieces = list(zip(bs, fns[1:], strict=True))
-        f0, find = fns[0], bisect.bisect_right
-
-        def fn(t: Any) -> float:
-            i = find(bs, t)
-            if i == 0:
-                return f0(t)
-            b, f = pieces[i - 1]
-            return f(t - b)
-
-        return fn
 
     def _duration(self) -> Any:
         d = self.schedules[-1]._duration()
@@ -224,38 +160,31 @@ class join(Schedule):
         return None if d is None else last + d
 
 
-def _cycle_start(p: Any, mult: Any, i: Any) -> Any:
-    """S_i = p·(mult^i − 1)/(mult − 1) (p·i when mult = 1); exact integers when p and mult are,
-    inf (never an OverflowError) where a float one overflows."""
+def cycle_start(p: Any, mult: Any, i: Any, m: Any = SCALAR) -> Any:
+    """S_i = p·(mult^i − 1)/(mult − 1) (p·i when mult = 1), the step where cycle i starts;
+    exact integers when p, mult and i are, inf (never an OverflowError) where a float one overflows."""
     if mult == 1:
         return p * i
-    if isinstance(p, int) and isinstance(mult, int):
+    if isinstance(p, int) and isinstance(mult, int):  # exact: big ints on Python numbers
         return p * (mult**i - 1) // (mult - 1)
-    return p * (SCALAR.pow(mult, i) - 1) / (mult - 1)
+    return p * (m.pow(mult, i) - 1) / (mult - 1)
 
 
-def _cycle_of(t: float, p: Any, mult: Any) -> int:
-    """The cycle i with S_i <= t < S_(i+1), for mult > 1: the closed form, then a bounded correction."""
-    x = t * (mult - 1) / p
-    if x < 1e300:
-        i = math.floor(math.log1p(x) / math.log(mult))
-    else:  # log(1 + x) = log(x) to double precision; computed without overflowing
-        i = math.floor((math.log(t) + math.log((mult - 1) / p)) / math.log(mult))
-    for _ in range(4):  # the closed form is off by at most one; no loop stepping by one
-        if i > 0 and t < _cycle_start(p, mult, i):
-            i -= 1
-        elif t >= _cycle_start(p, mult, i + 1):
-            i += 1
-        else:
-            break
+def cycle_index(t: Any, p: Any, mult: Any, m: Any = SCALAR) -> Any:
+    """The cycle i with S_i <= t < S_(i+1), on every path (an int for Python numbers, exact
+    there for integer p and mult at any step).  mult = 1: (t − t mod p)/p, rounded (exact
+    below 2**53 cycles; beyond, only decay^i, 0 or an overflow, depends on it).  mult > 1:
+    the closed form i = ⌊log(1 + t(mult − 1)/p)/log(mult)⌋, off by at most one through
+    rounding, then a bounded correction against S_i and S_(i+1) (no loop that steps by one)."""
+    if mult == 1:
+        return m.floor((t - m.fmod(t, p)) / p + 0.5)
+    # log(1 + t(mult − 1)/p) written as log(t + p/(mult − 1)) + log((mult − 1)/p): no overflow
+    i = m.floor((m.log(t + p / (mult - 1)) + math.log((mult - 1) / p)) / math.log(mult))
+    i = m.maximum(i, 0)
+    for _ in range(2):
+        i = m.where(t < cycle_start(p, mult, i, m), m.maximum(i - 1, 0), i)
+        i = m.where(t >= cycle_start(p, mult, i + 1, m), i + 1, i)
     return i
-
-
-def _cycles_done(t: float, tau: float, p: Any) -> float:
-    """The cycle index i = (t − τ)/p for mult = 1 (τ = t mod p): exact below 2**53 cycles,
-    a float (the count rounded) beyond, where only decay^i (0 or an overflow) depends on it."""
-    k = (t - tau) / p
-    return int(k + 0.5) if k < 9007199254740992.0 else k
 
 
 @register
@@ -288,7 +217,7 @@ class restarts(Schedule):
             # the cycles must end within 2**53 steps: bounded work, with no exact mult**limit
             # of a huge limit ever computed
             log_end = math.log2(period) + (limit * math.log2(mult_v) if mult_v != 1 else math.log2(limit))
-            if log_end > 54 or _cycle_start(period, mult_v, limit) > v.MAX_STEPS:
+            if log_end > 54 or cycle_start(period, mult_v, limit) > v.MAX_STEPS:
                 raise ValueError(
                     f"limit ({limit if limit < 10**30 else f'{float(limit):g}'}) is too large: "
                     f"{limit} cycles of period {period} (mult={mult_v}) would end after 2**53 = "
@@ -298,17 +227,22 @@ class restarts(Schedule):
         if limit is not None and decay > 1 and SCALAR.pow(decay, limit - 1) == math.inf:
             raise ValueError(f"decay ({decay}) ** (limit - 1) overflows float64; use a smaller decay or limit")
         self._store(schedule=schedule, period=period, mult=mult_v, decay=decay, limit=limit)
+        if self.resolved:  # constants, bound once
+            d = schedule._duration()
+            object.__setattr__(self, "_D", period if d is None else d)
+            if limit is not None:  # the value held after the last cycle
+                object.__setattr__(self, "_tail", SCALAR.pow(decay, limit - 1) * schedule(self._D))
 
     def _child_spans(self, total: int, span: float) -> dict[str, Any]:
         return {"schedule": _steps_of(self.period, total, span)}
 
-    def _inner_duration(self) -> float:
-        d = self.schedule._duration()
-        return self.period if d is None else d
+    def cycle(self, t: Any) -> Any:
+        """The index i of the cycle that step t is in (without ``limit``): S_i <= t < S_(i+1)."""
+        return cycle_index(t, self.period, self.mult)
 
     def cycle_start(self, i: int) -> float:
         """S_i, the step where cycle i starts."""
-        return _cycle_start(self.period, self.mult, i)
+        return cycle_start(self.period, self.mult, i)
 
     def cycle(self, t: float) -> int:
         """The cycle i that step t (a number) is in, capped at ``limit − 1``."""
@@ -320,35 +254,26 @@ class restarts(Schedule):
         return f"{self!r} overflows float64 (decay={self.decay} > 1)"
 
     def _eval(self, t: Any, m: Any) -> Any:
-        if m.is_scalar:
-            return (self._fn or self._build())(t)
-        p, mult = self.period, self.mult
-        D = self._inner_duration()
+        p, mult, D, limit, decay = self.period, self.mult, self._D, self.limit, self.decay
         if mult == 1:
-            tau = m.fmod(t, p)  # t mod p, exact at any step (as on the scalar path)
-            if p == D and self.limit is None and self.decay == 1.0:
-                return self.schedule._eval(tau, m)  # SGDR
-            i = m.floor((t - tau) / p + 0.5)
+            tau = m.fmod(t, p)  # t mod p, exact at any step
+            if p == D and limit is None and decay == 1.0:
+                return self.schedule._eval(tau, m)  # SGDR: the cycle index is not needed
             local = tau if p == D else m.minimum(tau * D / p, D)
-        else:
-            # log(1 + t(mult − 1)/p) written as log(t + p/(mult − 1)) + log((mult − 1)/p): no overflow
-            i = m.floor((m.log(t + p / (mult - 1)) + math.log((mult - 1) / p)) / math.log(mult))
-            start = p * (m.pow(mult, i) - 1) / (mult - 1)
-            nxt = p * (m.pow(mult, i + 1) - 1) / (mult - 1)
-            i = m.where(t >= nxt, i + 1, m.where(t < start, i - 1, i))
-            if self.limit is not None:
-                i = m.minimum(i, self.limit - 1)
-            start = p * (m.pow(mult, i) - 1) / (mult - 1)
-            length = p * m.pow(mult, i)
-            local = m.minimum((t - start) * D / length, D)
+        if mult != 1 or decay != 1.0:
+            i = cycle_index(t, p, mult, m)
+            if limit is not None:
+                i = m.minimum(i, limit - 1)
+        if mult != 1:
+            length = p * mult**i if isinstance(p, int) and isinstance(mult, int) else p * m.pow(mult, i)
+            local = m.minimum((t - cycle_start(p, mult, i, m)) * D / length, D)
         value = self.schedule._eval(local, m)
-        if self.decay != 1.0:
-            value = value * m.pow(self.decay, i)
-            if self.decay > 1:
-                value = m.require_finite(value, self._overflow())
-        if self.limit is not None:  # after the last cycle: exactly the scalar path's held value
-            tail = SCALAR.pow(self.decay, self.limit - 1) * self.schedule._eval(D, SCALAR)
-            value = m.where(t >= self.cycle_start(self.limit), tail, value)
+        if decay != 1.0:
+            value = value * m.pow(decay, i)
+            if decay > 1:
+                value = m.require_finite(value, self._overflow)
+        if limit is not None:  # after the last cycle: its final value, held
+            value = m.where(t >= cycle_start(p, mult, limit), self._tail, value)
         return value
 
     def _affine(self) -> Any:
@@ -356,61 +281,6 @@ class restarts(Schedule):
         if a is None:
             return None
         return a[0], a[1], restarts(a[2], self.period, self.mult, 1.0, self.limit)
-
-    def _compile(self) -> Any:
-        # the closures hold numbers and the child's closure only (never self: no reference cycle)
-        p, mult, decay, limit = self.period, self.mult, self.decay, self.limit
-        D = self._inner_duration()
-        inner = _fn(self.schedule)
-        end = None if limit is None else _cycle_start(p, mult, limit)
-        tail: Any = None if limit is None else SCALAR.pow(decay, limit - 1) * inner(D)  # set iff limit is
-        fmod, pow_, overflow = math.fmod, SCALAR.pow, self._overflow()
-        same = p * 1 == D
-
-        def scaled(value: float, i: Any) -> float:
-            f = pow_(decay, i)
-            if f == math.inf:
-                raise ValueError(overflow)
-            return value * f
-
-        if mult != 1:
-            def fn(t: Any) -> float:
-                if end is not None and t >= end:
-                    return tail
-                i = _cycle_of(t, p, mult)
-                start = _cycle_start(p, mult, i)
-                length = p * mult**i
-                tau = t - start
-                local = tau if length == D else tau * D / length
-                return inner(local) if decay == 1.0 else scaled(inner(local), i)
-
-            return fn
-
-        if limit is not None or decay != 1.0 or not same:
-            def fn1(t: Any) -> float:
-                if end is not None and t >= end:
-                    return tail
-                tau = fmod(t, p)
-                local = tau if same else tau * D / p
-                if decay == 1.0:
-                    return inner(local)
-                return scaled(inner(local), _cycles_done(t, tau, p))
-
-            return fn1
-        cos = self.schedule._inline() if isinstance(self.schedule, cosine) else None
-        if cos is not None:  # SGDR: cosine inlined
-            steps, cend, dc, ctail = cos
-            sin, hp = math.sin, _HALF_PI
-
-            def fused(t: Any) -> float:
-                u = fmod(t, p)
-                if u >= steps:
-                    return ctail
-                s = sin(hp * ((steps - u) / steps))
-                return cend + dc * (s * s)
-
-            return fused
-        return lambda t: inner(fmod(t, p))
 
     def _duration(self) -> Any:
         if self.limit is None:
@@ -443,21 +313,6 @@ class clip(Schedule):
             x = m.minimum(x, self.high)
         return x
 
-    def _compile(self) -> Any:
-        inner, lo, hi = _fn(self.schedule), self.low, self.high
-        if hi is None:
-            return lambda t: lo if lo > (x := inner(t)) else x
-        if lo is None:
-            return lambda t: hi if hi < (x := inner(t)) else x
-
-        def fn(t: Any) -> float:
-            x = inner(t)
-            if lo > x:
-                x = lo
-            return hi if hi < x else x
-
-        return fn
-
     def _duration(self) -> Any:
         return self.schedule._duration()
 
@@ -483,10 +338,6 @@ class shift(Schedule):
 
     def _eval(self, t: Any, m: Any) -> Any:
         return self.schedule._eval(m.maximum(t - self.steps, 0), m)
-
-    def _compile(self) -> Any:
-        inner, n = _fn(self.schedule), self.steps
-        return lambda t: inner(0 if 0 > (u := t - n) else u)
 
     def _duration(self) -> Any:
         d = self.schedule._duration()
@@ -526,12 +377,6 @@ class per_epoch(Schedule):
         a = self.schedule._affine()
         return None if a is None else (a[0], a[1], per_epoch(a[2], self.steps_per_epoch, self.smooth))
 
-    def _compile(self) -> Any:
-        inner, spe = _fn(self.schedule), self.steps_per_epoch
-        if self.smooth:
-            return lambda t: inner(t / spe)
-        return lambda t: inner(t // spe)
-
     def _duration(self) -> Any:
         d = self.schedule._duration()
         return None if d is None else d * self.steps_per_epoch
@@ -568,23 +413,6 @@ class noise(Schedule):
             n = m.minimum(m.maximum(z * (self.pct / 2), -self.pct), self.pct)
         return base * (1 + n)
 
-    def _compile(self) -> Any:
-        inner, pct, seed, uniform = _fn(self.schedule), self.pct, self.seed, self.kind == "uniform"
-        hu, sqrt, log, cos = SCALAR.hash_uniform, math.sqrt, math.log, math.cos
-        half, tau = pct / 2, 2 * math.pi
-
-        def fn(t: Any) -> float:
-            base = inner(t)
-            u1 = hu(t, seed, 1)
-            if uniform:
-                return base * (1 + pct * (2 * u1 - 1))
-            z = sqrt(-2 * log(1 - u1)) * cos(tau * hu(t, seed, 2))
-            n = z * half
-            n = -pct if -pct > n else n
-            return base * (1 + (pct if pct < n else n))
-
-        return fn
-
     def _duration(self) -> Any:
         return self.schedule._duration()
 
@@ -602,47 +430,19 @@ class pingpong(Schedule):
         if schedule.resolved and not schedule._duration():
             raise ValueError(f"pingpong needs a schedule with a duration > 0, got {schedule!r}")
         self._store(schedule=schedule)
+        if schedule.resolved:
+            object.__setattr__(self, "_D", schedule._duration())  # a constant, bound once
 
     def _eval(self, t: Any, m: Any) -> Any:
-        D = self.schedule._duration()
-        k = t // (2 * D)
-        r = t - k * (2 * D)  # t mod 2D, in [0, 2D)
-        local = m.where(r <= D, r, 2 * D - r)
+        D = self._D
+        D2 = 2 * D
+        r = t - (t // D2) * D2  # t mod 2D, in [0, 2D)
+        local = m.where(r <= D, r, D2 - r)
         return self.schedule._eval(local, m)
 
     def _affine(self) -> Any:
         a = self.schedule._affine()
         return None if a is None else (a[0], a[1], pingpong(a[2]))
-
-    def _compile(self) -> Any:
-        inner, D = _fn(self.schedule), self.schedule._duration()
-        D2 = 2 * D
-        cos = self.schedule._inline() if isinstance(self.schedule, cosine) else None
-        if cos is not None:  # torch's CosineAnnealingLR: cosine inlined
-            steps, end, dc, tail = cos
-            sin, hp = math.sin, _HALF_PI
-
-            def fused(t: Any) -> float:
-                if t <= D:  # the first half period: t mod 2D = t exactly
-                    u = t
-                else:
-                    r = t - (t // D2) * D2
-                    u = r if r <= D else D2 - r
-                if u >= steps:
-                    return tail
-                s = sin(hp * ((steps - u) / steps))
-                return end + dc * (s * s)
-
-            return fused
-
-        def fn(t: Any) -> float:
-            if t <= D:  # t mod 2D = t exactly
-                return inner(t)
-            r = t - (t // D2) * D2
-            return inner(r if r <= D else D2 - r)
-
-        return fn
-
 
 #: name -> callable, for custom schedules that may be saved and parsed back
 CUSTOM: dict[str, Callable[[Any], Any]] = {}
@@ -711,10 +511,6 @@ class custom(Schedule):
         if m.is_scalar:
             return _custom_value(self.fn, t)
         return self.fn(t)
-
-    def _compile(self) -> Any:
-        fn = self.fn  # not self: no reference cycle
-        return lambda t: _custom_value(fn, t)
 
     def _duration(self) -> Any:
         return dict(self._args)["steps"]

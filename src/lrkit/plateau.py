@@ -63,10 +63,6 @@ class plateau(Schedule):
     def _eval(self, t: Any, m: Any) -> Any:
         return m.full(t, 1.0)
 
-    def _compile(self) -> Any:
-        return lambda t: 1.0
-
-
 class PlateauState:
     """The mutable state of one plateau node inside a Scheduler.
 
@@ -165,11 +161,8 @@ class BoundPlateau(Schedule):
         object.__setattr__(self, "_hash", None)
 
     def _eval(self, t: Any, m: Any) -> Any:
-        return m.full(t, self.state.scale)
-
-    def _compile(self) -> Any:
-        state = self.state
-        return lambda t: state.scale
+        scale = self.state.scale  # live: read at every evaluation (so never traced into a constant)
+        return scale if m.is_scalar else m.full(t, scale)
 
     def __repr__(self) -> str:
         return repr(self.state.node)

@@ -13,7 +13,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._evaluate import chunks, envelope, prepare
-from .schedule import Schedule
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # for annotations only: schedule.py hands itself to this module (Schedule.plot)
+    from .schedule import Schedule
 
 __all__ = ["plot_schedule", "save_plot", "require_matplotlib", "EXACT_POINTS", "BINS"]
 

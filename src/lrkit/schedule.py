@@ -131,14 +131,22 @@ class Schedule:
         return fn
 
     def _compile(self) -> Callable[[Any], float]:
-        """A function of a validated Python step -> float.  Subclasses may specialise it.
+        """The scalar function of a validated Python step, derived from the one formula
+        ``_eval``: traced once into straight-line Python (``_derive``), or, where the formula
+        cannot be traced, ``_eval`` itself with the scalar namespace bound.  Never a second
+        formula.  (Cached on self, it may hold self: a reference cycle among immutable
+        schedules, freed by the cycle collector.)"""
+        from ._derive import derive
 
-        The closure must not hold ``self`` (it is cached on self: that would be a reference
-        cycle, left to the cycle collector); this default reaches self through a weak reference."""
-        import weakref
+        derived = derive(self)
+        if derived is not None:
+            return derived
+        ev = self._eval
 
-        ref = weakref.ref(self)
-        return lambda t: ref()._eval(t, SCALAR)  # type: ignore[union-attr]
+        def fn(t: Any, m: Any = SCALAR) -> Any:
+            return ev(t, m)
+
+        return fn
 
     def _eval(self, t: Any, m: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -416,28 +424,11 @@ class Product(Schedule):
     factors: tuple[Any, ...]
 
     def _eval(self, t: Any, m: Any) -> Any:
-        out: Any = 1.0
+        out: Any = None  # the first value itself: no 1.0· in front (the same bits either way)
         for f in self.factors:
-            out = out * (f._eval(t, m) if isinstance(f, Schedule) else f)
+            x = f._eval(t, m) if isinstance(f, Schedule) else f
+            out = x if out is None else out * x
         return out
-
-    def _compile(self) -> Callable[[Any], float]:
-        parts: list[Any] = [(f._fn or f._build()) if isinstance(f, Schedule) else f for f in self.factors]
-        if len(parts) == 2:
-            a, b = parts
-            if callable(a) and callable(b):
-                return lambda t: a(t) * b(t)
-            if callable(a):
-                return lambda t: a(t) * b
-            return lambda t: a * b(t)
-
-        def fn(t: Any) -> float:
-            out: Any = 1.0
-            for f in parts:
-                out = out * (f(t) if callable(f) else f)
-            return out
-
-        return fn
 
     def _duration(self) -> int | float | None:
         return _longest(self.factors)
@@ -466,17 +457,11 @@ class Sum(Schedule):
     terms: tuple[Any, ...]
 
     def _eval(self, t: Any, m: Any) -> Any:
-        out: Any = 0.0
+        out: Any = None  # the first value itself: 0.0 + (−0.0) would lose the sign of zero
         for f in self.terms:
-            out = out + (f._eval(t, m) if isinstance(f, Schedule) else f)
+            x = f._eval(t, m) if isinstance(f, Schedule) else f
+            out = x if out is None else out + x
         return out
-
-    def _compile(self) -> Callable[[Any], float]:
-        fns = [(f._fn or f._build()) if isinstance(f, Schedule) else (lambda t, c=f: c) for f in self.terms]
-        if len(fns) == 2:
-            f0, f1 = fns
-            return lambda t: f0(t) + f1(t)
-        return lambda t: sum(f(t) for f in fns)
 
     def _duration(self) -> int | float | None:
         return _longest(self.terms)

@@ -66,10 +66,6 @@ class constant(Schedule):
     def _eval(self, t: Any, m: Any) -> Any:
         return m.full(t, self.value)
 
-    def _compile(self) -> Any:
-        value = self.value
-        return lambda t: value
-
     def _duration(self) -> Any:
         return 0
 
@@ -101,28 +97,6 @@ class linear(Schedule):
             x = a + (b - a) * (m.minimum(t, self.steps) / self.steps)
         return m.where(t >= self.steps, b, _between(x, a, b, m))
 
-    def _compile(self) -> Any:
-        steps, a, b = self.steps, self.start, self.end
-        lo, hi = min(a, b), max(a, b)
-        if abs(b) < abs(a):
-            d = a - b
-
-            def fn(t: Any) -> float:
-                if t >= steps:
-                    return b
-                x = b + d * ((steps - t) / steps)
-                return lo if lo > x else (hi if hi < x else x)
-        else:
-            d = b - a
-
-            def fn(t: Any) -> float:
-                if t >= steps:
-                    return b
-                x = a + d * (t / steps)
-                return lo if lo > x else (hi if hi < x else x)
-
-        return fn
-
     def _duration(self) -> Any:
         return self.steps
 
@@ -150,49 +124,16 @@ class cosine(Schedule):
                     exponent=v.real("exponent", exponent, low=0.0, low_open=True))
 
     def _eval(self, t: Any, m: Any) -> Any:
-        s = m.sin(_HALF_PI * _remaining(t, self.steps, m))
-        end, d = self.end, self.start - self.end
-        if self.exponent != 1.0:
-            return _scaled(end, d, (s * s) ** self.exponent)
-        # written as one expression so that NumPy reuses its temporaries (same values
-        # as _scaled(end, d, s * s))
-        if end == 0.0 and math.copysign(1.0, end) > 0 and math.copysign(1.0, d) > 0:
-            return s * s if d == 1.0 else d * (s * s)
-        return end + d * (s * s)
-
-    def _inline(self) -> tuple[Any, float, float, float] | None:
-        """(steps, end, start − end, tail) for combinators that inline this closure's
-        arithmetic (exponent 1): t >= steps -> tail, else end + d·sin²(π/2·(steps − t)/steps)."""
-        if self.exponent != 1.0:
-            return None
-        return self.steps, self.end, self.start - self.end, self._eval(self.steps, SCALAR)
+        steps = self.steps
+        s = m.sin(_HALF_PI * ((steps - m.minimum(t, steps)) / steps))  # _remaining, inlined
+        f = s * s if self.exponent == 1.0 else (s * s) ** self.exponent
+        return _scaled(self.end, self.start - self.end, f)
 
     def _affine(self) -> Any:
         # end + (start − end)·f with f the unit cosine's value 0 + 1·f (exactly f, f >= 0)
         if self.start == 1.0 and self.end == 0.0:
             return None
         return self.end, self.start - self.end, cosine(self.steps, exponent=self.exponent)
-
-    def _compile(self) -> Any:
-        steps, end, p = self.steps, self.end, self.exponent
-        d = self.start - end
-        tail = self._eval(steps, SCALAR)
-        sin = math.sin
-
-        if p == 1.0:
-            def fn(t: Any) -> float:
-                if t >= steps:
-                    return tail
-                s = sin(_HALF_PI * ((steps - t) / steps))
-                return end + d * (s * s)
-        else:
-            def fn(t: Any) -> float:
-                if t >= steps:
-                    return tail
-                s = sin(_HALF_PI * ((steps - t) / steps))
-                return end + d * (s * s) ** p
-
-        return fn
 
     def _duration(self) -> Any:
         return self.steps
@@ -221,14 +162,6 @@ class polynomial(Schedule):
         r = _remaining(t, self.steps, m)
         return _scaled(self.end, self.start - self.end, r**self.power)
 
-    def _compile(self) -> Any:
-        steps, end, p = self.steps, self.end, self.power
-        d = self.start - end
-        tail = self._eval(steps, SCALAR)
-        if p == 1.0:
-            return lambda t: tail if t >= steps else end + d * ((steps - t) / steps)
-        return lambda t: tail if t >= steps else end + d * ((steps - t) / steps) ** p
-
     def _duration(self) -> Any:
         return self.steps
 
@@ -253,34 +186,17 @@ class exponential(Schedule):
                     start=v.real("start", start), every=v.duration("every", every),
                     staircase=v.boolean("staircase", staircase), floor=v.real("floor", floor))
 
+    def _overflow(self) -> str:
+        return f"{self!r} overflows float64 (gamma={self.gamma} > 1)"
+
     def _eval(self, t: Any, m: Any) -> Any:
         if self.start == 0.0:  # 0·gamma^e is 0 even where gamma^e overflows
             return m.maximum(m.full(t, 0.0), self.floor)
         e = t // self.every if self.staircase else t / self.every
         value = self.start * m.pow(self.gamma, e)
         if self.gamma > 1:
-            value = m.require_finite(value, f"{self!r} overflows float64 (gamma={self.gamma} > 1)")
+            value = m.require_finite(value, self._overflow)
         return m.maximum(value, self.floor)
-
-    def _compile(self) -> Any:
-        gamma, start, every, floor = self.gamma, self.start, self.every, self.floor
-        staircase, pow_, inf = self.staircase, math.pow, math.inf
-        text = repr(self)  # the closure holds no reference to self (no reference cycle)
-        if start == 0.0:
-            held = max(0.0, floor)
-            return lambda t: held
-
-        def fn(t: Any) -> float:
-            try:
-                value = start * pow_(gamma, t // every if staircase else t / every)
-            except OverflowError:
-                value = start * inf
-            if value == inf or value == -inf:
-                raise ValueError(f"{text} overflows float64 at step {t} (gamma={gamma} > 1)")
-            return floor if floor > value else value
-
-        return fn
-
 
 @register
 class step(Schedule):
@@ -293,36 +209,21 @@ class step(Schedule):
                     gamma=v.real("gamma", gamma, low=_NORMAL),
                     start=v.real("start", start))
 
+    def _overflow(self) -> str:
+        return f"{self!r} overflows float64 (gamma={self.gamma} > 1)"
+
     def _eval(self, t: Any, m: Any) -> Any:
         if self.start == 0.0:  # 0·gamma^k is 0 even where gamma^k overflows
             return m.full(t, 0.0)
         k = t // self.every
         value = self.start * m.pow(self.gamma, k)
         if self.gamma > 1:
-            value = m.require_finite(value, f"{self!r} overflows float64 (gamma={self.gamma} > 1)")
+            value = m.require_finite(value, self._overflow)
         return value
 
     def _affine(self) -> Any:
         # start·gamma^k = start·(1.0·gamma^k); overflow raises on both paths
         return None if self.start == 1.0 else (None, self.start, step(self.every, self.gamma))
-
-    def _compile(self) -> Any:
-        gamma, start, every, pow_, inf = self.gamma, self.start, self.every, math.pow, math.inf
-        if start == 0.0:
-            return lambda t: 0.0
-        text = repr(self)  # the closure holds no reference to self (no reference cycle)
-
-        def fn(t: Any) -> float:
-            try:
-                value = start * pow_(gamma, t // every)
-            except OverflowError:
-                value = start * inf
-            if value == inf or value == -inf:
-                raise ValueError(f"{text} overflows float64 at step {t} (gamma={gamma} > 1)")
-            return value
-
-        return fn
-
 
 def _sorted_steps(name: str, values: Any, *, strict: bool) -> list[Any]:
     if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)):
@@ -365,13 +266,6 @@ class multistep(Schedule):
             return None
         return None, self.start, multistep(list(self.milestones), self.gamma)
 
-    def _compile(self) -> Any:
-        import bisect
-
-        ms, g, s = list(self.milestones), self.gamma, self.start
-        powers = [s * SCALAR.pow(g, k) for k in range(len(ms) + 1)]  # finite: checked at construction
-        return lambda t: powers[bisect.bisect_right(ms, t)]
-
     def _duration(self) -> Any:
         return self.milestones[-1] if self.milestones else None
 
@@ -403,12 +297,6 @@ class piecewise(Schedule):
         for b, value in zip(self.boundaries, self._values[1:]):
             out = m.where(t >= b, value, out)
         return out
-
-    def _compile(self) -> Any:
-        import bisect
-
-        bs, vals = list(self.boundaries), list(self._values)
-        return lambda t: vals[bisect.bisect_right(bs, t)]
 
     def _duration(self) -> Any:
         return self.boundaries[-1] if self.boundaries else None
@@ -487,43 +375,6 @@ class interpolate(Schedule):
             out = m.where(t >= s0, seg, out)
         return m.where(t >= pts[-1][0], pts[-1][1], out)
 
-    def _compile(self) -> Any:
-        import bisect
-
-        pts = self.points
-        xs = [p for p, _ in pts]
-        first, last, n = pts[0][1], pts[-1][1], len(pts)
-        segs = [(s0, s1, s1 - s0, v0, v1)
-                for (s0, v0), (s1, v1) in zip(pts[:-1], pts[1:], strict=True)]
-        kind, sin, pow_ = self.kind, math.sin, SCALAR.pow
-        find = bisect.bisect_right
-
-        def fn(t: Any) -> float:
-            k = find(xs, t)
-            if k == 0:
-                return first
-            if k == n:
-                return last
-            s0, s1, span, v0, v1 = segs[k - 1]
-            if kind == "exponential":
-                return v0 * pow_(v1 / v0, (t - s0) / span)
-            if abs(v1) < abs(v0):
-                r = (s1 - t) / span
-                if kind == "cosine":
-                    c = sin(_HALF_PI * r)
-                    return v1 + (v0 - v1) * (c * c)
-                x = v1 + (v0 - v1) * r
-            else:
-                q = (t - s0) / span
-                if kind == "cosine":
-                    c = sin(_HALF_PI * q)
-                    return v0 + (v1 - v0) * (c * c)
-                x = v0 + (v1 - v0) * q
-            lo, hi = (v0, v1) if v0 <= v1 else (v1, v0)
-            return lo if lo > x else (hi if hi < x else x)
-
-        return fn
-
     def _duration(self) -> Any:
         return self.points[-1][0]
 
@@ -556,12 +407,6 @@ class inverse_sqrt(Schedule):
         decay = self.start / m.sqrt((m.maximum(t, w) + (ts - w)) / ts)
         return m.where(t < w, rise, decay)
 
-    def _compile(self) -> Any:
-        w, start = self.warmup, self.start
-        ts = w if self.timescale is None else self.timescale
-        c, sqrt = ts - w, math.sqrt
-        return lambda t: start * (t / w) if t < w else start / sqrt((t + c) / ts)
-
     def _bound(self) -> Any:
         return abs(self.start)
 
@@ -581,13 +426,6 @@ class inverse_time(Schedule):
     def _eval(self, t: Any, m: Any) -> Any:
         e = t // self.every if self.staircase else t / self.every
         return self.start / (1 + self.rate * e)
-
-    def _compile(self) -> Any:
-        rate, every, start = self.rate, self.every, self.start
-        if self.staircase:
-            return lambda t: start / (1 + rate * (t // every))
-        return lambda t: start / (1 + rate * (t / every))
-
 
     def _bound(self) -> Any:
         return abs(self.start)
@@ -635,6 +473,7 @@ class onecycle(Schedule):
         v.difference("peak/div_factor − minimum", low, initial)
         v.difference("peak − minimum", low, self.peak)
         if isinstance(steps, (int, float)):
+            object.__setattr__(self, "_phases", self.phases())  # constants, bound once
             self._check_phases()
 
     def _check_phases(self) -> None:
@@ -656,10 +495,7 @@ class onecycle(Schedule):
         return onecycle_phases(self.steps, self.pct_start, self.three_phase, (a, b, c))
 
     def _eval(self, t: Any, m: Any) -> Any:
-        return _phases_eval(t, m, self.phases(), self.anneal)
-
-    def _compile(self) -> Any:
-        return _phases_compile(self.phases(), self.anneal)
+        return _phases_eval(t, m, self._phases, self.anneal)
 
     def _duration(self) -> Any:
         return self.steps
@@ -702,39 +538,6 @@ def _phases_eval(t: Any, m: Any, phases: list[tuple[float, float, float]], annea
     return out
 
 
-def _phases_compile(phases: list[tuple[float, float, float]], anneal: str) -> Any:
-    """The scalar closure of :func:`_phases_eval` (the same arithmetic, one phase evaluated)."""
-    import bisect
-
-    segs = []
-    start = 0.0
-    for end, a, b in phases:
-        segs.append((start, end, end - start, a, b, min(a, b), max(a, b)))
-        start = end
-    starts = [sg[0] for sg in segs[1:]]
-    find, sin = bisect.bisect_left, math.sin
-    cos_anneal = anneal == "cos"
-
-    def fn(t: Any) -> float:
-        start, end, span, a, b, lo, hi = segs[find(starts, t)]
-        x = end if end < t else t
-        if abs(b) < abs(a):
-            r = (end - x) / span
-            if cos_anneal:
-                c = sin(_HALF_PI * r)
-                return b + (a - b) * (c * c)
-            y = b + (a - b) * r
-        else:
-            q = (x - start) / span
-            if cos_anneal:
-                c = sin(_HALF_PI * q)
-                return a + (b - a) * (c * c)
-            y = a + (b - a) * q
-        return lo if lo > y else (hi if hi < y else y)
-
-    return fn
-
-
 _CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
 
 
@@ -766,6 +569,9 @@ class cyclic(Schedule):
         self._store(low=low, high=high, up=up, down=down, mode=v.choice("mode", mode, _CYCLIC_MODES),
                     gamma=v.real("gamma", gamma, low=_NORMAL))
 
+    def _overflow(self) -> str:
+        return f"{self!r} overflows float64 (gamma={self.gamma} > 1)"
+
     def _eval(self, t: Any, m: Any) -> Any:
         up = float(self.up)
         down = up if self.down is None else float(self.down)
@@ -788,35 +594,8 @@ class cyclic(Schedule):
             return 1 / m.pow(2.0, x - 1)
         scale = m.pow(self.gamma, x)
         if self.gamma > 1:
-            scale = m.require_finite(scale, f"{self!r} overflows float64 (gamma={self.gamma} > 1)")
+            scale = m.require_finite(scale, self._overflow)
         return scale
-
-    def _compile(self) -> Any:
-        up = float(self.up)
-        down = up if self.down is None else float(self.down)
-        size = up + down
-        ratio = up / size
-        low, d, mode, gamma = self.low, self.high - self.low, self.mode, self.gamma
-        pow_, fmod = SCALAR.pow, math.fmod
-        r1 = (ratio - 1) or 1.0
-        overflow = f"{self!r} overflows float64 (gamma={gamma} > 1)"  # the closure holds no self
-
-        def fn(t: Any) -> float:
-            r = fmod(t, size)
-            cycle = (t - r) / size + 1
-            x = r / size
-            h = x / ratio if x <= ratio else (x - 1) / r1
-            if mode == "triangular":
-                return low + d * h
-            if mode == "triangular2":
-                return low + d * h * (1 / pow_(2.0, cycle - 1))
-            scale = pow_(gamma, t)
-            if scale == math.inf:
-                raise ValueError(overflow)
-            return low + d * h * scale
-
-        return fn
-
 
 _WSD_SHAPES = ("linear", "cosine", "1-sqrt")
 
@@ -878,7 +657,7 @@ class wsd(Schedule):
                 x = m.minimum(t, w)
                 fw = (x / w) / (1 + m.sqrt((w - x) / w))  # 1 − √(1 − q), without cancellation
             else:
-                q = t / w  # rise is only used where t < w
+                q = m.minimum(t, w) / w  # rise is only used where t < w (= t/w there)
                 if self.warmup_shape == "linear":
                     fw = q
                 else:
@@ -917,40 +696,6 @@ class wsd(Schedule):
             out = m.where(t < w, rise, out)
         return out
 
-    def _compile(self) -> Any:
-        w, d, s0 = self.warmup, self.decay, self.decay_start
-        s1 = s0 + d
-        peak, end = self.peak, self.end
-        k = peak - end
-        ws, ds = self.warmup_shape, self.shape
-        sin, sqrt, cos = math.sin, math.sqrt, math.cos
-        half_cycle, c2 = self.cycles == 0.5, 2 * math.pi * self.cycles
-
-        def fn(t: Any) -> float:
-            if w > 0 and t < w:
-                q = t / w
-                if ws == "linear":
-                    return end + k * q
-                if ws == "cosine":
-                    sw = sin(_HALF_PI * q)
-                    return end + k * (sw * sw)
-                return end + k * (q / (1 + sqrt((w - t) / w)))
-            if t < s0:
-                return peak
-            if d > 0 and t < s1:
-                r = (s1 - t) / d
-                if ds == "linear":
-                    return end + k * r
-                if ds == "cosine" and half_cycle:
-                    cd = sin(_HALF_PI * r)
-                    return end + k * (cd * cd)
-                if ds == "cosine":
-                    return end + k * (0.5 * (1 + cos(c2 * ((t - s0) / d))))
-                return end + k * (r / (1 + sqrt((t - s0) / d)))
-            return end
-
-        return fn
-
     def _duration(self) -> Any:
         return self.decay_start + self.decay
 
@@ -973,19 +718,6 @@ class rex(Schedule):
     def _eval(self, t: Any, m: Any) -> Any:
         r = _remaining(t, self.steps, m)
         return self.end + (self.start - self.end) * (r / (0.5 + 0.5 * r))
-
-    def _compile(self) -> Any:
-        steps, end = self.steps, self.end
-        d = self.start - end
-        tail = self._eval(steps, SCALAR)
-
-        def fn(t: Any) -> float:
-            if t >= steps:
-                return tail
-            r = (steps - t) / steps
-            return end + d * (r / (0.5 + 0.5 * r))
-
-        return fn
 
     def _duration(self) -> Any:
         return self.steps

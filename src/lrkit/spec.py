@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import os
 
+from ._validate import MAX_DEPTH, MAX_TEXT
 from .durations import Frac
 from .schedule import REGISTRY, Schedule
 
@@ -27,10 +28,6 @@ if TYPE_CHECKING:
 __all__ = ["parse", "from_config", "as_schedule", "load", "loads", "read_document", "DocumentError",
            "MAX_TEXT", "MAX_DEPTH"]
 
-#: longest text ``parse`` accepts, in characters
-MAX_TEXT = 20_000
-#: deepest nesting of calls, lists and operators ``parse``/``from_config`` accept
-MAX_DEPTH = 48
 
 
 def parse(text: str) -> Schedule:
