@@ -61,8 +61,11 @@ class scale_by_batch(Schedule):
         ratio = self.batch._eval(t, m) / self.reference
         value = self.schedule._eval(t, m) * (m.sqrt(ratio) if self.rule == "sqrt" else ratio)
         if self._unbounded:
-            value = m.require_finite(value, f"{self!r} overflows float64")
+            value = m.require_finite(value, self._overflow)
         return value
+
+    def _overflow(self) -> str:
+        return f"{self!r} overflows float64"
 
     def _duration(self) -> Any:
         ds = [d for d in (self.schedule._duration(), self.batch._duration()) if d is not None]

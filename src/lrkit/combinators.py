@@ -244,12 +244,6 @@ class restarts(Schedule):
         """S_i, the step where cycle i starts."""
         return cycle_start(self.period, self.mult, i)
 
-    def cycle(self, t: float) -> int:
-        """The cycle i that step t (a number) is in, capped at ``limit − 1``."""
-        p, mult = self.period, self.mult
-        i = int(_cycles_done(t, math.fmod(t, p), p)) if mult == 1 else _cycle_of(t, p, mult)
-        return i if self.limit is None else min(i, self.limit - 1)
-
     def _overflow(self) -> str:
         return f"{self!r} overflows float64 (decay={self.decay} > 1)"
 
