@@ -4,13 +4,28 @@ from __future__ import annotations
 
 import math
 import random
+import statistics
 import subprocess
 import sys
+import warnings
 
 import pytest
 
 import lrkit
-from lrkit.finder import RULES, VALLEY_FRACTION, VALLEY_TOP, RangeTestResult, lr_range_test, suggest
+from lrkit.finder import (
+    RULES,
+    VALLEY_FRACTION,
+    VALLEY_TOP,
+    RangeTestResult,
+    RangeTestWarning,
+    lr_range_test,
+    smooth_losses,
+    suggest,
+)
+
+# most tests here sweep curves that draw a RangeTestWarning on purpose (constant losses, short
+# sweeps); the warnings themselves are tested below with pytest.warns
+pytestmark = pytest.mark.filterwarnings("ignore::lrkit.finder.RangeTestWarning")
 
 
 def constant_loss(lr: float) -> float:
@@ -62,26 +77,49 @@ def test_train_step_sees_each_lr_once_in_order():
 
 # -- smoothing ----------------------------------------------------------------------
 
-def test_debiased_smoothing_is_a_normalised_weighted_mean():
+def test_smoothing_is_a_running_median_then_a_two_sided_debiased_ema():
     rng = random.Random(3)
     raw = [1.0 + rng.random() for _ in range(40)]
     it = iter(raw)
     beta = 0.9
     r = lr_range_test(lambda lr: next(it), steps=40, smooth=beta, diverge=100.0)
-    assert r.losses == raw
-    for i, s in enumerate(r.smoothed):
-        w = [beta ** (i - j) for j in range(i + 1)]
-        expected = sum(wj * x for wj, x in zip(w, raw, strict=False)) / sum(w)
-        assert s == pytest.approx(expected, rel=1e-12)
-    assert r.smoothed[0] == raw[0]  # debiased: no pull towards 0 at the start
+    assert r.losses == raw and r.smoothed == smooth_losses(raw, beta)
+    med = [sorted(raw[max(0, i - 2): i + 3])[len(raw[max(0, i - 2): i + 3]) // 2] if 2 <= i < 38
+           else statistics.median(raw[max(0, i - 2): i + 3]) for i in range(40)]
+
+    def ema(xs):
+        out = []
+        for i in range(len(xs)):
+            w = [beta ** (i - j) for j in range(i + 1)]
+            out.append(sum(wj * x for wj, x in zip(w, xs, strict=False)) / sum(w))
+        return out
+
+    expected = [(a + b) / 2 for a, b in zip(ema(med), ema(med[::-1])[::-1], strict=True)]
+    assert r.smoothed == pytest.approx(expected, rel=1e-12)
 
 
-def test_no_smoothing():
-    rng = random.Random(4)
-    raw = [1.0 + rng.random() for _ in range(20)]
+def test_no_smoothing_keeps_the_running_median():
+    raw = [1.0, 5.0, 1.0, 1.0, 2.0, 3.0, 4.0, 100.0, 5.0, 6.0]
     it = iter(raw)
-    r = lr_range_test(lambda lr: next(it), steps=20, smooth=0.0, diverge=100.0)
-    assert r.smoothed == raw
+    r = lr_range_test(lambda lr: next(it), steps=10, smooth=0.0, diverge=1e9)
+    assert r.smoothed == [1.0, 1.0, 1.0, 2.0, 2.0, 3.0, 4.0, 5.0, 5.5, 6.0]
+    assert smooth_losses([], 0.5) == [] and smooth_losses([2.0] * 7, 0.9) == pytest.approx([2.0] * 7)
+
+
+def test_smoothing_has_no_lag():
+    # a symmetric V in log lr: the smoothed bottom sits on the raw bottom (a causal EMA's, right of it)
+    raw = [abs(i - 60) / 60 + 0.1 for i in range(100)]
+    sm = smooth_losses(raw, 0.9)
+    assert min(range(100), key=sm.__getitem__) == 60
+    causal, m = [], 0.0
+    for i, x in enumerate(raw):
+        m = 0.98 * m + 0.02 * x
+        causal.append(m / (1 - 0.98 ** (i + 1)))
+    assert min(range(100), key=causal.__getitem__) > 70  # the old default lagged by > 10 steps
+    # and a lone spike barely moves it (the median removes it)
+    spiky = list(raw)
+    spiky[30] = 50.0
+    assert max(abs(a - b) for a, b in zip(smooth_losses(spiky, 0.5), smooth_losses(raw, 0.5), strict=True)) < 0.02
 
 
 # -- stopping ------------------------------------------------------------------------
@@ -92,11 +130,29 @@ def test_divergence_stop_on_a_quadratic():
     assert r.reason == "diverged" and r.stopped_early and len(r.lrs) < 120
     assert r.stop_lr == r.lrs[-1] > 2 / a  # it can only diverge where GD is unstable
     best = math.inf
-    for s in r.smoothed[:-1]:  # no earlier point crossed the threshold
+    for s in r.losses[:-1]:  # no earlier point crossed the threshold (smooth=0: the raw losses)
         best = min(best, s)
         assert s <= 4 * best
-    assert r.smoothed[-1] > 4 * min(r.smoothed[:-1])
+    assert r.losses[-1] > 4 * min(r.losses[:-1])
     assert r.suggestion is not None and r.suggestion < 2 / a
+
+
+def test_divergence_on_a_raw_blow_up_that_smoothing_hides():
+    # plateau, descent, then the raw loss explodes: a causal EMA with β = 0.98 would need many steps
+    # to cross 4× its best; the median of the last 3 raw losses crosses it at the 2nd exploded step
+    raw = [1.0] * 40 + [1.0 - 0.8 * i / 20 for i in range(20)] + [0.2] * 10 + [5.0] * 30
+    it = iter(raw)
+    r = lr_range_test(lambda lr: next(it), steps=100, smooth=0.98, diverge=4.0)
+    assert r.reason == "diverged" and len(r.lrs) == 72 and r.losses[-2:] == [5.0, 5.0]
+    m = 0.0
+    for x in r.losses:  # the online EMA alone was still far below 4× its best
+        m = 0.98 * m + 0.02 * x
+    assert m / (1 - 0.98 ** len(r.losses)) < 1.0
+    # one spike alone does not stop it
+    spiked = list(raw[:70])
+    spiked[50] = 5.0
+    it = iter(spiked + [0.2] * 30)
+    assert lr_range_test(lambda lr: next(it), steps=100, smooth=0.98).reason == "completed"
 
 
 def test_diverge_factor_controls_the_stop():
@@ -217,13 +273,31 @@ def test_suggestion_rules_on_a_known_curve():
     a = max(i for i in range(b) if ys[i] >= ys[b] + VALLEY_TOP * (plateau - ys[b]))
     assert s["valley"] == lrs[a + math.floor((b - a) * VALLEY_FRACTION)]
     assert lrs[a] < s["valley"] < lrs[b] and 1e-4 < s["valley"] < 1e-2
+    # halfway: where the loss is halfway from the plateau (≈ 1) down to the bottom (≈ 0.2): the
+    # sigmoid's centre, lr = 1e-3, up to the small rise added before the bottom
+    assert s["halfway"] == pytest.approx(1e-3, rel=0.1)
+    assert list(s) == list(RULES) and RULES[0] == "halfway"
+
+
+@pytest.mark.parametrize("centre, depth", [(-4.0, 0.5), (-2.0, 0.9), (0.5, 0.3)])
+def test_halfway_on_known_curves(centre, depth):
+    # a plateau at 1, a descent of `depth` centred at 10**centre, a rise past 10**(centre + 1.5):
+    # halfway down in loss is at the centre of the symmetric descent, whatever its depth
+    lrs = [10 ** (-7 + i / 12) for i in range(100)]
+    ys = [1 - depth / (1 + math.exp(-5 * (math.log10(x) - centre)))
+          + (3 * (math.log10(x) - centre - 1.5) ** 2 if math.log10(x) > centre + 1.5 else 0.0) for x in lrs]
+    assert suggest(lrs, ys)["halfway"] == pytest.approx(10 ** centre, rel=0.03)
+    # and on the zero-lag smoothing of a noisy version of it
+    rng = random.Random(1)
+    noisy = [y * (1 + 0.02 * rng.gauss(0, 1)) for y in ys]
+    assert suggest(lrs, smooth_losses(noisy, 0.5))["halfway"] == pytest.approx(10 ** centre, rel=0.3)
 
 
 def test_suggestions_when_the_loss_never_falls():
     lrs = [10 ** (-5 + i / 10) for i in range(30)]
     rising = [1.0 + 0.01 * i for i in range(30)]
     s = suggest(lrs, rising)
-    assert s["valley"] is None and s["steepest"] is None and s["min/10"] == pytest.approx(1e-6)
+    assert s["halfway"] is None and s["valley"] is None and s["steepest"] is None and s["min/10"] == pytest.approx(1e-6)
     it = iter(rising)
     r = lr_range_test(lambda lr: next(it), start=1e-5, end=10 ** (-5 + 2.9), steps=30, smooth=0.0,
                       diverge=10.0)
@@ -301,6 +375,38 @@ def test_pure_python_logistic_regression_suggestion_beats_100x_either_way():
     assert final_loss(lr) < final_loss(lr * 100)
 
 
+# -- warnings -------------------------------------------------------------------------
+
+def v_curve(lr):
+    """A clean valley: flat at 1, bottoming at lr = 1e-2, rising past it."""
+    x = math.log10(lr)
+    return 1 - 0.8 / (1 + math.exp(-3 * (x + 3))) + (x + 2) ** 2 * (x > -2)
+
+
+def test_no_warning_on_a_good_sweep():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = lr_range_test(v_curve, start=1e-7, end=10.0, steps=100)
+    assert r.warnings == () and r.reason == "diverged"
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"steps": 10}, "too short"),
+    ({"steps": 36}, "too coarse"),  # 35 steps over 8 decades
+])
+def test_warns_when_the_sweep_is_too_short_or_too_coarse(kwargs, match):
+    with pytest.warns(RangeTestWarning, match=match):
+        r = lr_range_test(v_curve, start=1e-7, end=10.0, **kwargs)
+    assert any(match in w for w in r.warnings)
+
+
+def test_warns_when_there_is_no_valley_or_no_bottom():
+    with pytest.warns(RangeTestWarning, match="never fell"):
+        lr_range_test(constant_loss, steps=100)
+    with pytest.warns(RangeTestWarning, match="still falling"):
+        lr_range_test(lambda lr: 1 / (1 + lr), start=1e-4, end=1e2, steps=100)
+
+
 # -- arguments -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kwargs, exc, name", [
@@ -366,6 +472,7 @@ def test_result_fields():
     assert r.best_lr == r.lrs[min(range(len(r.smoothed)), key=r.smoothed.__getitem__)]
     assert r.settings == {"start": 1e-4, "end": 100.0, "steps": 60, "mode": "exp", "smooth": 0.3,
                           "diverge": 4.0}
+    assert isinstance(r.warnings, tuple)
     assert repr(r).startswith("RangeTestResult(suggestion=")
 
 
@@ -383,6 +490,7 @@ def test_plot_marks_every_suggestion(tmp_path):
             assert any(lab.startswith(f"{rule}: {lr:.3g}") for lab in labels)
     assert sum("(suggestion)" in lab for lab in labels) == 1
     assert ax.get_xscale() == "log"
+    assert {"raw loss", "smoothed loss (zero lag)"} <= set(labels)
     fig.savefig(tmp_path / "lr.png")
     assert (tmp_path / "lr.png").stat().st_size > 1000
     plt.close(fig)
@@ -390,6 +498,30 @@ def test_plot_marks_every_suggestion(tmp_path):
     ax2 = empty.plot()
     assert "no finite loss" in ax2.get_title()
     plt.close("all")
+
+
+def test_plot_markers_stay_inside_the_chart():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    # a blow-up that the smoothed curve follows far above the fitted y range, and a suggestion there
+    raw = [1.0] * 40 + [1.0 - 0.8 * i / 20 for i in range(20)] + [0.2 * 3 ** i for i in range(8)]
+    it = iter(raw)
+    r = lr_range_test(lambda lr: next(it), steps=68, diverge=1e9)
+    r = RangeTestResult(lrs=r.lrs, losses=r.losses, smoothed=r.smoothed,
+                        suggestions={**r.suggestions, "steepest": r.lrs[-1]}, suggestion=r.suggestion,
+                        stopped_early=False, reason="completed")
+    fig, ax = plt.subplots()
+    r.plot(ax=ax)
+    lo, hi = ax.get_ylim()
+    (x0, x1) = ax.get_xlim()
+    markers = [ln for ln in ax.get_lines() if ln.get_marker() not in ("None", None, "")]
+    assert len(markers) == sum(v is not None for v in r.suggestions.values())
+    for ln in markers:
+        (x,), (y,) = ln.get_xdata(), ln.get_ydata()
+        assert lo < y < hi and x0 < x < x1, ln.get_label()
+    plt.close(fig)
 
 
 def test_plot_without_matplotlib(monkeypatch):

@@ -409,3 +409,16 @@ def test_find_lr_is_exported_by_lrkit_torch():
     import lrkit.torch
 
     assert lrkit.torch.find_lr is find_lr
+
+
+def test_a_too_short_sweep_warns():
+    from lrkit.finder import RangeTestWarning
+
+    x, y = classification_data(n=256)
+    model = mlp()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    before = snapshot(model, optimizer)
+    with pytest.warns(RangeTestWarning, match="too short"):
+        r = find_lr(model, optimizer, F.cross_entropy, batches_of(x, y, 32), steps=10)
+    assert any("too short" in w for w in r.warnings)
+    assert_identical(snapshot(model, optimizer), before)  # restored bit for bit all the same

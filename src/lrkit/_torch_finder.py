@@ -27,7 +27,7 @@ def find_lr(
     end: float = 10.0,
     steps: int = 100,
     mode: str = "exp",
-    smooth: float = 0.98,
+    smooth: float = 0.5,
     diverge: float = 4.0,
     accumulate: int = 1,
     amp: bool | torch.amp.GradScaler = False,

@@ -26,6 +26,7 @@ from __future__ import annotations
 import bisect
 import math
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,10 +34,23 @@ from typing import Any
 from . import _validate as v
 from .shapes import interpolate
 
-__all__ = ["lr_range_test", "RangeTestResult", "suggest", "RULES"]
+__all__ = ["lr_range_test", "RangeTestResult", "RangeTestWarning", "suggest", "smooth_losses", "RULES"]
 
 #: the suggestion rules, in the order :func:`lr_range_test` tries them for ``suggestion``
-RULES = ("valley", "steepest", "min/10")
+RULES = ("halfway", "valley", "steepest", "min/10")
+
+#: the default rule picks the lr where the loss has come down this fraction of its fall
+#: (from its plateau at the start to its bottom): 0.5, halfway
+HALFWAY = 0.5
+#: the running median over this many raw losses, before the moving averages (odd)
+MEDIAN_WINDOW = 5
+#: the divergence stop also reads the median of the last RAW_WINDOW raw losses
+RAW_WINDOW = 3
+#: fewer steps than this draw a RangeTestWarning; so do fewer than MIN_PER_DECADE steps per decade (exp mode)
+MIN_STEPS = 30
+MIN_PER_DECADE = 5.0
+#: a bottom within the first MIN_DESCENT steps draws a warning (no plateau seen)
+MIN_DESCENT = 3
 
 #: where the valley rule picks its point along the descending stretch (0 = its top, 1 = its bottom)
 VALLEY_FRACTION = 0.5
@@ -44,6 +58,11 @@ VALLEY_FRACTION = 0.5
 VALLEY_TOP = 0.9
 
 _MODES = ("exp", "linear")
+_TOL = 1e-9  # relative: falls smaller than this are rounding, not a fall
+
+
+class RangeTestWarning(UserWarning):
+    """The sweep cannot support a confident suggestion (too short, too coarse, no valley, ...)."""
 _INTERP_KIND = {"exp": "exponential", "linear": "linear"}
 
 
@@ -76,6 +95,7 @@ class RangeTestResult:
     reason: str
     stop_lr: float | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
     @property
     def best_lr(self) -> float | None:
@@ -94,8 +114,10 @@ class RangeTestResult:
         """Plot loss against lr (log axis) and mark every suggestion; returns the Axes.
 
         ``raw`` also draws the unsmoothed losses, faintly.  The y range is fitted to
-        the smoothed curve up to moderate divergence, so a final blow-up does not
-        flatten the interesting part.  Needs matplotlib (``pip install 'lrkit[plot]'``).
+        the curves up to moderate divergence, so a final blow-up does not flatten the
+        interesting part; a suggestion whose point on the smoothed curve lies outside
+        that range is marked at its edge, so every marker is inside the chart.
+        Needs matplotlib (``pip install 'lrkit[plot]'``).
         """
         try:
             import matplotlib.pyplot as plt
@@ -107,23 +129,30 @@ class RangeTestResult:
             ax.set_title("LR range test: no finite loss recorded")
             return ax
         if raw:
-            ax.plot(self.lrs, self.losses, color="0.75", lw=0.8, label="loss")
-        ax.plot(self.lrs, self.smoothed, color="C0", lw=1.8, label="smoothed loss")
-        styles = {"valley": ("C3", "o"), "steepest": ("C2", "^"), "min/10": ("C1", "s")}
+            ax.plot(self.lrs, self.losses, color="0.6", lw=0.8, alpha=0.8, label="raw loss")
+        ax.plot(self.lrs, self.smoothed, color="C0", lw=1.8, label="smoothed loss (zero lag)")
+        ax.set_xscale("log")
+        lo, hi = _y_range(self.smoothed, self.losses if raw else [])
+        if hi > lo:
+            ax.set_ylim(lo, hi)
+        else:
+            lo, hi = ax.get_ylim()
+        styles = {"halfway": ("C3", "o"), "valley": ("C4", "D"), "steepest": ("C2", "^"),
+                  "min/10": ("C1", "s")}
         recommended = next((k for k in RULES if self.suggestions.get(k) is not None), None)
+        pad = 0.02 * (hi - lo)
         for rule, lr in self.suggestions.items():
             if lr is None:
                 continue
             color, marker = styles.get(rule, ("k", "x"))
             top = rule == recommended  # drawn larger and on top: suggestions may coincide
+            # on the smoothed curve, kept inside the chart where the curve leaves it (a blow-up)
+            y = min(max(_interp_log(self.lrs, self.smoothed, lr), lo + pad), hi - pad)
             ax.axvline(lr, color=color, lw=1.2 if top else 0.8, ls="--")
-            ax.plot([lr], [_interp_log(self.lrs, self.smoothed, lr)], marker=marker, color=color,
-                    ms=10 if top else 7, mec="k" if top else color, zorder=4 if top else 3, ls="none",
-                    label=f"{rule}: {lr:.3g}{' (suggestion)' if top else ''}")
-        ax.set_xscale("log")
-        lo, hi = _y_range(self.smoothed, self.losses if raw else [])
-        if hi > lo:
-            ax.set_ylim(lo, hi)
+            ax.plot([lr], [y], marker=marker, color=color, ms=10 if top else 7, mec="k" if top else color,
+                    zorder=4 if top else 3, ls="none", label=f"{rule}: {lr:.3g}{' (suggestion)' if top else ''}")
+        ax.set_xlim(min(self.lrs[0], *(x for x in self.suggestions.values() if x is not None)) / 1.5,
+                    self.lrs[-1] * 1.5)
         ax.set_xlabel("learning rate")
         ax.set_ylabel("loss")
         ax.set_title(title if title is not None else "LR range test")
@@ -139,7 +168,7 @@ def lr_range_test(
     end: float = 10.0,
     steps: int = 100,
     mode: str = "exp",
-    smooth: float = 0.98,
+    smooth: float = 0.5,
     diverge: float = 4.0,
     progress: bool | None = None,
 ) -> RangeTestResult:
@@ -179,7 +208,6 @@ def lr_range_test(
     fn = sweep._fn or sweep._build()
     lrs: list[float] = []
     losses: list[float] = []
-    smoothed: list[float] = []
     avg, best = 0.0, math.inf
     reason, stop_lr = "completed", None
     bar = _progress_bar(steps, progress)
@@ -190,52 +218,125 @@ def lr_range_test(
             if not math.isfinite(loss):
                 reason, stop_lr = "non-finite loss", lr
                 break
+            # the stop reads a causal (online) debiased EMA, and the raw losses: the median of
+            # the last RAW_WINDOW of them, so that a blow-up the EMA still hides stops the test
             avg = smooth * avg + (1.0 - smooth) * loss
             s = avg / (1.0 - smooth ** (i + 1))
             lrs.append(lr)
             losses.append(loss)
-            smoothed.append(s)
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(lr=f"{lr:.3g}", loss=f"{s:.4g}", refresh=False)
-            if s > best + (diverge - 1.0) * abs(best):
+            limit = best + (diverge - 1.0) * abs(best)
+            recent = _median(losses[-RAW_WINDOW:]) if len(losses) >= RAW_WINDOW else -math.inf
+            if s > limit or recent > limit:
                 reason, stop_lr = "diverged", lr
                 break
             best = min(best, s)
     finally:
         if bar is not None:
             bar.close()
+    smoothed = smooth_losses(losses, smooth)
     sugg = suggest(lrs, smoothed)
     rec = next((sugg[r] for r in RULES if sugg[r] is not None), None)
+    notes = _check(lrs, smoothed, sugg, steps=steps, start=start, end=end, mode=mode, reason=reason)
+    for note in notes:
+        warnings.warn(note, RangeTestWarning, stacklevel=2)
     return RangeTestResult(
         lrs=lrs, losses=losses, smoothed=smoothed, suggestions=sugg, suggestion=rec,
         stopped_early=len(lrs) + (reason == "non-finite loss") < steps, reason=reason, stop_lr=stop_lr,
         settings={"start": start, "end": end, "steps": steps, "mode": mode, "smooth": smooth,
                   "diverge": diverge},
+        warnings=notes,
     )
+
+
+def _check(lrs: list[float], ys: list[float], sugg: dict[str, float | None], *, steps: int, start: float,
+           end: float, mode: str, reason: str) -> tuple[str, ...]:
+    """Why the suggestion may not be supported by the sweep: the warnings of :func:`lr_range_test`."""
+    notes = []
+    decades = math.log10(end / start)
+    per_decade = (steps - 1) / decades if decades > 0 else math.inf
+    if steps < MIN_STEPS:
+        notes.append(f"steps={steps} is too short a sweep to support a suggestion: the loss after a "
+                     f"handful of steps at each lr says little; use steps >= {MIN_STEPS} (100 is usual)")
+    elif mode == "exp" and per_decade < MIN_PER_DECADE:
+        notes.append(f"the sweep is too coarse: {per_decade:.1f} steps per decade of lr "
+                     f"(steps={steps} from {start:.3g} to {end:.3g}); use >= {MIN_PER_DECADE} per decade")
+    if not lrs:
+        return tuple(notes)
+    n = len(lrs)
+    b = min(range(n), key=ys.__getitem__)
+    if sugg.get(RULES[0]) is None:
+        notes.append("the loss never fell during the sweep: no valley to suggest a peak from (start too "
+                     "high, end too low, or the model does not learn); the suggestion is a fallback")
+    elif b >= n - 2 and reason == "completed":
+        notes.append(f"the loss was still falling at the end of the sweep (lr {lrs[-1]:.3g}): the bottom "
+                     "may lie beyond it; raise end")
+    elif b < MIN_DESCENT:
+        notes.append(f"the loss bottomed out within the first {b + 1} steps (lr {lrs[b]:.3g}): start "
+                     "lower to see the plateau before the descent")
+    return tuple(notes)
+
+
+def smooth_losses(losses: Sequence[float], beta: float, *, window: int = MEDIAN_WINDOW) -> list[float]:
+    """The zero-lag smoothing of a loss curve that the rules read.
+
+    First a running median over ``window`` points centred on each point (shrinking at
+    the ends): a robust statistic of the raw losses, which a single spike or a lone
+    blow-up does not move.  Then the mean of a forward and a backward debiased
+    exponential moving average (β = ``beta``), a symmetric kernel: no lag, so the
+    minimum of the smoothed curve sits where the raw loss bottoms out, not to its right
+    as with a one-sided moving average.  ``beta=0`` keeps the running median only.
+    """
+    ys = [float(x) for x in losses]
+    n = len(ys)
+    if n == 0:
+        return []
+    k = max(0, window // 2)
+    med = [_median(ys[max(0, i - k): i + k + 1]) for i in range(n)]
+    if beta == 0:
+        return med
+    fwd = _debiased_ema(med, beta)
+    bwd = _debiased_ema(med[::-1], beta)[::-1]
+    return [(a + b) / 2 for a, b in zip(fwd, bwd, strict=True)]
+
+
+def _debiased_ema(xs: list[float], beta: float) -> list[float]:
+    out, m = [], 0.0
+    for i, x in enumerate(xs):
+        m = beta * m + (1.0 - beta) * x
+        out.append(m / (1.0 - beta ** (i + 1)))
+    return out
 
 
 def suggest(lrs: Sequence[float], smoothed: Sequence[float], *, skip_start: int | None = None,
             skip_end: int | None = None) -> dict[str, float | None]:
-    """Suggested peak learning rates from a (smoothed) loss curve, by three rules.
+    """Suggested peak learning rates from a (smoothed) loss curve, by four rules.
 
-    With x_i = log10(lrs[i]) and y_i = smoothed[i] (n points):
+    With x_i = log10(lrs[i]) and y_i = smoothed[i] (n points), b = the first index of
+    the lowest y (the bottom of the curve):
 
-    * ``"steepest"``: the lr where y falls fastest against log lr: the argmin of the
-      slope g_i = (y_(i+h) − y_(i−h)) / (x_(i+h) − x_(i−h)) with h = max(1, n // 16)
-      (a window of about ±1/16 of the sweep, ±0.5 decade by default: one-point
-      differences of the young, still noisy moving average are mostly noise), over
-      h <= i < n − h and i in [skip_start, n − skip_end); defaults skip_start = n // 10,
-      skip_end = n // 20.  None if no such slope is negative.
+    * ``"halfway"`` (the default): the lr where the loss, on its way down from its plateau
+      (the median of y_0 … y_b) to its bottom y_b, first gets halfway down
+      (:data:`HALFWAY`): the first index j with y_j <= y_b + 0.5·(plateau − y_b),
+      interpolated between j − 1 and j (linearly in y, in log lr).  Read in loss, not in
+      lr: where the lr starts to pay off and is not yet too fast.  On ten small tasks
+      (``bench/bench_finder.py``) a warmup + cosine run peaking there trained best or
+      near it, where the bottom of the curve (and ``min/10`` of a lagging average) was
+      a poor guide: the bottom of a one-step-per-lr sweep sits up to 100× above
+      the best peak when the loss keeps falling (logistic regression), or below it.
+      None if y never falls.
     * ``"valley"``: the stretch where the loss comes down from its plateau into its
-      valley.  b = the first index of the lowest y; plateau = the median of
-      y_0 … y_b (the flat start dominates it, and unlike a maximum its noise does
-      not move it); the stretch starts at a = the last index before b where y is
-      still within 10% of the drop from the plateau, y_a >= y_b + 0.9·(plateau − y_b)
-      (:data:`VALLEY_TOP`).  The rule picks index a + ⌊(b − a)/2⌋
-      (:data:`VALLEY_FRACTION`; in exp mode that is halfway in log lr): well down the
-      slope and short of the bottom, where the lr is already too high.  None if y
-      never falls.
+      valley.  plateau = the median of y_0 … y_b; the stretch starts at a = the last
+      index before b where y is still within 10% of the drop from the plateau,
+      y_a >= y_b + 0.9·(plateau − y_b) (:data:`VALLEY_TOP`).  The rule picks index
+      a + ⌊(b − a)/2⌋ (:data:`VALLEY_FRACTION`; in exp mode halfway in log lr).
+      None if y never falls.
+    * ``"steepest"``: the lr where y falls fastest against log lr: the argmin of the
+      slope g_i = (y_(i+h) − y_(i−h)) / (x_(i+h) − x_(i−h)) with h = max(1, n // 16),
+      over h <= i < n − h and i in [skip_start, n − skip_end); defaults skip_start =
+      n // 10, skip_end = n // 20.  None if no such slope is negative.
     * ``"min/10"``: the lr at the lowest y, divided by 10.
 
     ``lr_range_test`` recommends the first available rule of :data:`RULES`.
@@ -245,7 +346,7 @@ def suggest(lrs: Sequence[float], smoothed: Sequence[float], *, skip_start: int 
     if len(lrs) != len(ys):
         raise ValueError(f"lrs and smoothed must have the same length, got {len(lrs)} and {len(ys)}")
     n = len(ys)
-    out: dict[str, float | None] = dict.fromkeys(("valley", "steepest", "min/10"))
+    out: dict[str, float | None] = dict.fromkeys(RULES)
     if n == 0:
         return out
     if any(x <= 0 or not math.isfinite(x) for x in lrs):
@@ -257,24 +358,32 @@ def suggest(lrs: Sequence[float], smoothed: Sequence[float], *, skip_start: int 
     skip_start = n // 10 if skip_start is None else v.integer("skip_start", skip_start, low=0)
     skip_end = n // 20 if skip_end is None else v.integer("skip_end", skip_end, low=0)
 
-    out["min/10"] = lrs[min(range(n), key=ys.__getitem__)] / 10.0
+    b = min(range(n), key=ys.__getitem__)
+    out["min/10"] = lrs[b] / 10.0
 
     xs = [math.log10(x) for x in lrs]
     h = max(1, n // 16)
     best_i, best_g = None, 0.0
     for i in range(max(h, skip_start), min(n - h, n - skip_end)):
         g = (ys[i + h] - ys[i - h]) / (xs[i + h] - xs[i - h])
-        if g < best_g:
+        if g < best_g and -g * (xs[i + h] - xs[i - h]) > _TOL * max(abs(ys[i + h]), abs(ys[i - h])):
             best_i, best_g = i, g
     if best_i is not None:
         out["steepest"] = lrs[best_i]
 
-    b = min(range(n), key=ys.__getitem__)
     plateau = _median(ys[: b + 1])
-    if plateau > ys[b]:
-        level = ys[b] + VALLEY_TOP * (plateau - ys[b])
+    if plateau - ys[b] > _TOL * max(abs(plateau), abs(ys[b])):  # a real fall, not rounding
+        drop = plateau - ys[b]
+        level = ys[b] + VALLEY_TOP * drop
         a = max(i for i in range(b) if ys[i] >= level)
         out["valley"] = lrs[a + math.floor((b - a) * VALLEY_FRACTION)]
+        half = ys[b] + HALFWAY * drop
+        j = next(i for i in range(b + 1) if ys[i] <= half)
+        if j == 0:
+            out["halfway"] = lrs[0]
+        else:  # between the two points around the level, linearly in y (and in log lr in exp mode)
+            q = (ys[j - 1] - half) / (ys[j - 1] - ys[j])
+            out["halfway"] = min(lrs[j], math.exp(math.log(lrs[j - 1]) + q * (math.log(lrs[j]) - math.log(lrs[j - 1]))))
     return out
 
 
