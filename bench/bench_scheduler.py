@@ -12,7 +12,8 @@ For each schedule and for 1 and 8 param groups, one ``step()`` is timed side by 
   ``LRScheduler`` instances) and the torch-free ``lrkit.Scheduler``;
 * torch: ``torch.optim.lr_scheduler``'s class for the same schedule.
 
-Targets: lrkit <= 1.5x the bare loop, and >= 5x cheaper than torch.  A deeper
+Targets: lrkit <= 1.5x the bare loop, and >= 3x cheaper than torch (the floor since each formula
+is written once, issue 13).  A deeper
 composition (warmup ∘ join ∘ restarts ∘ clip) is timed beside the cost of
 evaluating its compiled formula alone, to show that the step adds nothing per level.
 """
@@ -26,7 +27,7 @@ import warnings
 import _common as c
 
 TARGET_BARE = 1.5
-TARGET_TORCH = 5.0
+TARGET_TORCH = 3.0
 T = 10**7  # long schedules: every timed step is in the middle of the run
 W = 1000
 

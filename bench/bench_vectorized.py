@@ -5,7 +5,7 @@ side by side with a hand-written NumPy expression for the same values (checked t
 agree), and against stepping the equivalent torch scheduler N times (measured over
 a shorter run and scaled to N, since torch steps cost the same at every step).
 
-Target: lrkit within 1.3x of the hand-written expression.
+Target: lrkit within 1.5x of the hand-written expression.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 
 import _common as c
 
-TARGET = 1.3
+TARGET = 1.5
 
 
 def cases(n: int):

@@ -244,7 +244,7 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
     ("CosineAnnealingWarmRestarts", {"T_0": 2, "T_mult": 0}, "T_mult"),
     ("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 0}, "step_size_up must be > 0"),
     ("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1, "step_size_down": -1}, "step_size_down must be >= 0"),
-    ("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1, "mode": "exp_range", "gamma": -1}, "gamma must be > 0"),
+    ("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1, "mode": "exp_range", "gamma": -1}, "gamma must be >= 2.2"),
     ("CyclicLR", {"base_lr": "a", "max_lr": 0.1}, "base_lr must be a number"),
     ("CyclicLR", {"base_lr": 0.01, "max_lr": [0.1, 0.2]}, "max_lr must have the same length"),
     ("OneCycleLR", {"max_lr": 0.1, "total_steps": 10, "div_factor": 0}, "div_factor must be > 0"),
