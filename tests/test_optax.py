@@ -30,21 +30,32 @@ def to_lrkit_warmup_cosine_decay(init_value, peak_value, warmup_steps, decay_ste
     # Optax's decay_steps includes the warmup.
     body = lrkit.cosine(decay_steps - warmup_steps, start=peak_value, end=end_value,
                         exponent=exponent)
-    return lrkit.warmup(body, warmup_steps, start=init_value)
+    return _warmup(body, warmup_steps, init_value)
+
+
+def _warmup(body, warmup_steps, init_value):
+    # Optax's warmup_steps=0 is no warmup (its joined schedule starts at the body's step 0)
+    return lrkit.warmup(body, warmup_steps, start=init_value) if warmup_steps else body
 
 
 def to_lrkit_polynomial(init_value, end_value, power, transition_steps, transition_begin=0):
+    if transition_steps <= 0:  # Optax: a constant init_value (it logs a warning)
+        return lrkit.constant(init_value)
     s = lrkit.polynomial(transition_steps, start=init_value, end=end_value, power=power)
-    return lrkit.shift(s, transition_begin) if transition_begin else s
+    return lrkit.shift(s, transition_begin) if transition_begin > 0 else s  # Optax: < 0 is 0
 
 
 def to_lrkit_linear(init_value, end_value, transition_steps, transition_begin=0):
+    if transition_steps <= 0:
+        return lrkit.constant(init_value)
     s = lrkit.linear(transition_steps, start=init_value, end=end_value)
-    return lrkit.shift(s, transition_begin) if transition_begin else s
+    return lrkit.shift(s, transition_begin) if transition_begin > 0 else s  # Optax: < 0 is 0
 
 
 def to_lrkit_exponential_decay(init_value, transition_steps, decay_rate, transition_begin=0,
                                staircase=False, end_value=None):
+    if transition_steps <= 0:
+        return lrkit.constant(init_value)
     if end_value is not None and decay_rate < 1:  # end_value is a floor
         s = lrkit.exponential(decay_rate, start=init_value, every=transition_steps,
                               staircase=staircase, floor=end_value)
@@ -53,7 +64,7 @@ def to_lrkit_exponential_decay(init_value, transition_steps, decay_rate, transit
                               staircase=staircase)
         if end_value is not None:  # decay_rate > 1: end_value is a ceiling
             s = lrkit.clip(s, high=end_value)
-    return lrkit.shift(s, transition_begin) if transition_begin else s
+    return lrkit.shift(s, transition_begin) if transition_begin > 0 else s  # Optax: < 0 is 0
 
 
 def to_lrkit_piecewise_constant(init_value, boundaries_and_scales):
@@ -73,7 +84,11 @@ def to_lrkit_sgdr(cosine_kwargs):
 def to_lrkit_piecewise_interpolate(interpolate_type, init_value, boundaries_and_scales):
     points = [(0, init_value)]
     for b in sorted(boundaries_and_scales):
-        points.append((b, points[-1][1] * boundaries_and_scales[b]))
+        point = (b, points[-1][1] * boundaries_and_scales[b])
+        if b == 0:  # a boundary at 0 scales the start (Optax: no ramp from init_value)
+            points[0] = point
+        else:
+            points.append(point)
     kind = {"linear": "linear", "cosine": "cosine"}[interpolate_type]
     return lrkit.interpolate(points, kind=kind)
 
@@ -90,7 +105,12 @@ def to_lrkit_warmup_exponential_decay(init_value, peak_value, warmup_steps, tran
                                       end_value=None):
     body = to_lrkit_exponential_decay(peak_value, transition_steps, decay_rate,
                                       transition_begin, staircase, end_value)
-    return lrkit.warmup(body, warmup_steps, start=init_value)
+    return _warmup(body, warmup_steps, init_value)
+
+
+def to_lrkit_warmup_constant(init_value, peak_value, warmup_steps):
+    # Optax's warmup is linear_schedule(init, peak, warmup_steps): warmup_steps=0 holds init_value
+    return to_lrkit_linear(init_value, peak_value, warmup_steps)
 
 
 # -- comparison ----------------------------------------------------------------------------
@@ -228,13 +248,78 @@ def test_other_optax_schedules(seed):
                   to_lrkit_cosine_onecycle(T, peak, pct), T + 10)
     warm = int(r.integers(1, 30))
     assert_parity(optax.warmup_constant_schedule(0.01, peak, warm),
-                  lrkit.linear(warm, start=0.01, end=peak), warm + 10)
+                  to_lrkit_warmup_constant(0.01, peak, warm), warm + 10)
     kw = dict(init_value=0.0, peak_value=peak, warmup_steps=warm,
               transition_steps=int(r.integers(1, 30)), decay_rate=float(r.uniform(0.3, 0.99)),
               transition_begin=int(r.integers(0, 20)), staircase=bool(seed % 2),
               end_value=float(r.uniform(0, 0.1)) * peak)
     assert_parity(optax.warmup_exponential_decay_schedule(**kw),
                   to_lrkit_warmup_exponential_decay(**kw), 200)
+
+
+# -- degenerate arguments Optax accepts (the README's Optax table) ----------------------------
+@pytest.mark.parametrize("seed", range(6))
+def test_degenerate_arguments(seed):
+    """warmup_steps=0, transition_steps <= 0, a piecewise_interpolate boundary at 0 and a
+    negative transition_begin, each against installed Optax through the mapping above."""
+    r = rng_for(seed, "degenerate")
+    init, peak, end = float(r.uniform(0, 0.1)), float(r.uniform(0.2, 2)), float(r.uniform(0, 0.1))
+    T = int(r.integers(1, 100))
+    nonpos = int(r.choice([0, -1, -int(r.integers(2, 50))]))
+    begin = int(r.integers(0, 30))
+    cases = [
+        (optax.warmup_cosine_decay_schedule, dict(init_value=init, peak_value=peak, warmup_steps=0,
+                                                  decay_steps=T, end_value=end),
+         to_lrkit_warmup_cosine_decay),
+        (optax.warmup_exponential_decay_schedule, dict(
+            init_value=init, peak_value=peak, warmup_steps=0, transition_steps=int(r.integers(1, 20)),
+            decay_rate=float(r.uniform(0.3, 0.99)), transition_begin=begin, end_value=end * peak),
+         to_lrkit_warmup_exponential_decay),
+        (optax.warmup_constant_schedule, dict(init_value=init, peak_value=peak, warmup_steps=0),
+         to_lrkit_warmup_constant),
+        (optax.linear_schedule, dict(init_value=init, end_value=peak, transition_steps=nonpos,
+                                     transition_begin=begin), to_lrkit_linear),
+        (optax.polynomial_schedule, dict(init_value=init, end_value=peak, power=2.0,
+                                         transition_steps=nonpos, transition_begin=begin),
+         to_lrkit_polynomial),
+        (optax.exponential_decay, dict(init_value=peak, transition_steps=nonpos, decay_rate=0.5,
+                                       transition_begin=begin), to_lrkit_exponential_decay),
+        (optax.linear_schedule, dict(init_value=init, end_value=peak, transition_steps=T,
+                                     transition_begin=-int(r.integers(1, T + 20))),
+         to_lrkit_linear),
+    ]
+    scales = {0: float(r.uniform(0.2, 3)), T: float(r.uniform(0.2, 3))}
+    if seed % 2:
+        scales[T + int(r.integers(1, 50))] = float(r.uniform(0.2, 3))
+    for kind in ("linear", "cosine"):
+        cases.append((lambda **kw: optax.piecewise_interpolate_schedule(**kw),
+                      dict(interpolate_type=kind, init_value=peak, boundaries_and_scales=scales),
+                      to_lrkit_piecewise_interpolate))
+    cases.append((optax.piecewise_constant_schedule, dict(init_value=peak,
+                                                          boundaries_and_scales=scales),
+                  to_lrkit_piecewise_constant))
+    for peer, kw, ours in cases:
+        assert_parity(peer(**kw), ours(**kw), 200)
+
+
+@pytest.mark.xfail(raises=ValueError, strict=True,
+                   reason="lrkit.warmup(s, 0) raises today; to become the identity (core change)")
+def test_warmup_zero_is_the_identity():
+    s = lrkit.cosine(50, start=0.7, end=0.1)
+    assert lrkit.warmup(s, 0, start=0.3) == s
+
+
+def test_what_optax_refuses_lrkit_refuses():
+    """decay_steps <= 0 for cosine (Optax raises; lrkit's cosine(0) too), and a
+    warmup_cosine_decay_schedule with decay_steps == warmup_steps."""
+    for bad in (lambda: optax.cosine_decay_schedule(1.0, 0),
+                lambda: optax.warmup_cosine_decay_schedule(0.0, 1.0, 5, 5)):
+        with pytest.raises(ValueError):
+            bad()
+    with pytest.raises(ValueError, match="steps"):
+        lrkit.cosine(0)
+    with pytest.raises(ValueError, match="steps"):
+        to_lrkit_warmup_cosine_decay(0.0, 1.0, 5, 5)
 
 
 # -- the adapter itself ------------------------------------------------------------------
