@@ -340,6 +340,135 @@ def test_schedule_traces_once_under_jit():
     assert len(traces) == 1
 
 
+JIT_CASES = [
+    (lambda: optax.warmup_cosine_decay_schedule(0.0, 1.0, 10, 100, end_value=0.05),
+     lambda: to_lrkit_warmup_cosine_decay(0.0, 1.0, 10, 100, end_value=0.05)),
+    (lambda: optax.piecewise_constant_schedule(0.5, {20: 0.5, 60: 0.1}),
+     lambda: to_lrkit_piecewise_constant(0.5, {20: 0.5, 60: 0.1})),
+    (lambda: optax.exponential_decay(1.0, 7, 0.8, transition_begin=5, staircase=True),
+     lambda: to_lrkit_exponential_decay(1.0, 7, 0.8, transition_begin=5, staircase=True)),
+    (lambda: optax.cosine_onecycle_schedule(120, 2.0),
+     lambda: to_lrkit_cosine_onecycle(120, 2.0)),
+]
+
+
+@pytest.mark.parametrize("peer,ours", JIT_CASES, ids=["wcos", "pwc", "exp", "onecycle"])
+def test_jit_the_adapter_object(peer, ours):
+    """As Optax's tests do with its schedules: jax.jit(schedule) itself, on Python ints and
+    int32 counts (one compilation per argument type, not per value)."""
+    import weakref
+
+    s = ours()
+    fn = lrkit.optax.schedule(s)
+    assert weakref.ref(fn)() is fn
+    jitted, theirs = jax.jit(fn), jax.jit(peer())
+    for step in range(0, 140, 3):
+        for count in (step, jnp.asarray(step, jnp.int32)):
+            got = jitted(count)
+            assert got.dtype == jnp.float32 and got.shape == ()
+            assert float(got) == pytest.approx(float(theirs(count)), rel=1e-5, abs=1e-7)
+            assert float(got) == pytest.approx(s(step), rel=1e-6, abs=1e-7)
+    assert jitted._cache_size() <= 2  # a weak int and an int32 array
+
+
+def test_inject_hyperparams_with_the_adapter():
+    """optax.inject_hyperparams(optax.adamw)(learning_rate=lrkit.optax.schedule(s)) runs the
+    same jitted steps, the same logged learning rates and the same parameters as with
+    Optax's own schedule."""
+    kw = dict(init_value=0.0, peak_value=1e-2, warmup_steps=5, decay_steps=30, end_value=1e-4)
+    runs = []
+    for sched in (lrkit.optax.schedule(to_lrkit_warmup_cosine_decay(**kw)),
+                  optax.warmup_cosine_decay_schedule(**kw)):
+        opt = optax.inject_hyperparams(optax.adamw)(learning_rate=sched, weight_decay=1e-3)
+        params, loss = _quadratic_problem()
+        state = opt.init(params)
+        step = jax.jit(lambda p, s, opt=opt, loss=loss: _update(opt, loss, p, s))
+        lrs = []
+        for _ in range(35):
+            params, state = step(params, state)
+            lrs.append(float(state.hyperparams["learning_rate"]))
+        runs.append((lrs, params))
+    np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-6, atol=1e-10)
+    for k in runs[0][1]:
+        np.testing.assert_allclose(runs[0][1][k], runs[1][1][k], rtol=1e-5, atol=1e-7)
+
+
+def test_reduce_on_plateau_next_to_the_adapter():
+    """optax.contrib.reduce_on_plateau chained after an optimizer driven by the adapter: the
+    same scale decisions and parameters as with Optax's own schedule (jitted, the loss passed
+    as value=)."""
+    contrib = pytest.importorskip("optax.contrib")
+    kw = dict(init_value=0.1, decay_steps=60, alpha=0.1)
+    runs = []
+    for sched in (lrkit.optax.schedule(to_lrkit_cosine_decay(**kw)),
+                  optax.cosine_decay_schedule(**kw)):
+        opt = optax.chain(optax.sgd(sched), contrib.reduce_on_plateau(
+            factor=0.5, patience=2, cooldown=1, accumulation_size=1))
+        params, loss = _quadratic_problem()
+        state = opt.init(params)
+
+        @jax.jit
+        def step(params, state, i, opt=opt, loss=loss):
+            value, grads = jax.value_and_grad(loss)(params)
+            # a loss that stalls after 10 steps, so the plateau rule fires
+            value = jnp.where(i > 10, 1.0, value)
+            updates, state = opt.update(grads, state, params, value=value)
+            return optax.apply_updates(params, updates), state
+
+        scales = []
+        for i in range(40):
+            params, state = step(params, state, jnp.int32(i))
+            scales.append(float(state[1].scale))
+        runs.append((scales, params))
+    assert runs[0][0] == runs[1][0] and min(runs[0][0]) < 1.0
+    for k in runs[0][1]:
+        np.testing.assert_allclose(runs[0][1][k], runs[1][1][k], rtol=1e-5, atol=1e-7)
+
+
+def test_plateau_node_is_refused():
+    s = lrkit.warmup(lrkit.cosine(100), 10) * lrkit.plateau(patience=2)
+    with pytest.raises(ValueError, match="reduce_on_plateau"):
+        lrkit.optax.schedule(s)
+    with pytest.raises(ValueError, match="plateau"):
+        lrkit.optax.hyperparams(optax.sgd, learning_rate=lrkit.join(
+            [lrkit.constant(1.0), lrkit.plateau()], [10]))
+
+
+GIANT = 10**10  # Optax's giant-int-steps test: a duration that does not fit in int32
+
+
+def test_giant_durations_on_int32_counts_like_optax():
+    """Optax's cosine schedules take durations beyond int32 without x64; so does the adapter."""
+    counts = [jnp.int32(c) for c in (0, 10**9, 2**31 - 1)]
+    for peer, s in ((optax.cosine_decay_schedule(1000.0, GIANT), lrkit.cosine(GIANT, start=1000.0)),
+                    (optax.warmup_cosine_decay_schedule(0.0, 1.0, 10**6, GIANT),
+                     to_lrkit_warmup_cosine_decay(0.0, 1.0, 10**6, GIANT))):
+        ours, theirs = jax.jit(lrkit.optax.schedule(s)), jax.jit(peer)
+        for c in counts:
+            assert float(ours(c)) == pytest.approx(float(theirs(c)), rel=1e-6)
+
+
+@pytest.mark.parametrize("s", [
+    lrkit.linear(GIANT), lrkit.polynomial(2**31, power=2), lrkit.exponential(0.5, every=2**32),
+    lrkit.step(2**31), lrkit.multistep([10, 2**31, GIANT]), lrkit.piecewise([2**31], [1.0, 0.5]),
+    lrkit.interpolate([(0, 1.0), (GIANT, 0.0)], kind="cosine"), lrkit.inverse_sqrt(2**33),
+    lrkit.inverse_time(0.1, every=GIANT), lrkit.onecycle(GIANT), lrkit.cyclic(0.1, 1.0, 2**32),
+    lrkit.wsd(4 * GIANT, GIANT, GIANT), lrkit.warmup(lrkit.cosine(GIANT), 2**31),
+    lrkit.join([lrkit.linear(2**31), lrkit.cosine(GIANT)], [2**31]),
+    lrkit.restarts(lrkit.cosine(GIANT), GIANT), lrkit.shift(lrkit.cosine(10), 2**31),
+    lrkit.per_epoch(lrkit.cosine(10), 2**31), lrkit.clip(lrkit.linear(GIANT, 2, -1), low=0.1),
+    lrkit.noise(lrkit.cosine(GIANT), 0.1, seed=2**40) * lrkit.linear(GIANT),
+], ids=lambda s: repr(s)[:40])
+def test_giant_durations_every_shape(s):
+    """Every shape with durations of 2**31 steps or more: jitted on int32 counts without x64,
+    equal to lrkit's float64 value at float32 precision (the count itself is exact: < 2**24
+    or a multiple of a power of two below 2**31)."""
+    fn = jax.jit(lrkit.optax.schedule(s))
+    for c in (0, 12345, 10**9, 2**30):
+        assert float(fn(jnp.int32(c))) == pytest.approx(s(c), rel=2e-6, abs=1e-7), c
+    assert lrkit.optax.schedule(s).schedule is s  # the original, unchanged (repr, equality)
+
+
 def test_schedule_with_python_int_and_float64():
     s = lrkit.linear(10, start=1.0, end=0.0)
     fn = lrkit.optax.schedule(s)
