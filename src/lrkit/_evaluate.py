@@ -91,15 +91,28 @@ def chunks(schedule: Schedule, stop: int, size: int | None = None,
         b = min(stop + 1, a + size)
         if vectorized:
             try:
-                out = schedule(np.arange(a, b, dtype=np.float64))
-                vals = np.broadcast_to(np.asarray(out, dtype=np.float64), (b - a,))
+                with np.errstate(all="ignore"):  # no RuntimeWarning reaches a tool's output
+                    out = schedule(np.arange(a, b, dtype=np.float64))
+                    vals = np.broadcast_to(np.asarray(out, dtype=np.float64), (b - a,))
             except (TypeError, ValueError, AttributeError):
                 # e.g. a custom schedule whose function only takes numbers
                 vectorized = False
             else:
-                yield a, vals
-                continue
-        yield a, [fn(i) for i in range(a, b)]
+                if bool(np.isfinite(vals).all()):
+                    yield a, vals
+                    continue
+                # an overflow on the array path: the scalar one names the step (ValueError)
+        yield a, [_finite(schedule, fn, i) for i in range(a, b)]
+
+
+def _finite(schedule: Schedule, fn: Any, step: int) -> float:
+    try:
+        value = fn(step)
+    except OverflowError:
+        value = schedule(step)  # raises the ValueError that names the step
+    if not math.isfinite(value):
+        raise ValueError(f"{_short(schedule)} is {value} at step {step}")
+    return value
 
 
 @dataclass(frozen=True)

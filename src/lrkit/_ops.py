@@ -33,6 +33,7 @@ class ScalarOps:
     exp = staticmethod(math.exp)
     log = staticmethod(math.log)
     floor = staticmethod(math.floor)
+    fmod = staticmethod(math.fmod)  # exact: the remainder of two floats is a float
     minimum = staticmethod(min)
     maximum = staticmethod(max)
 
@@ -55,6 +56,13 @@ class ScalarOps:
     @staticmethod
     def full(t: Any, value: float) -> float:
         return value
+
+    @staticmethod
+    def require_finite(x: Any, what: str) -> Any:
+        """x, or a ValueError saying ``what`` overflowed when x is inf or NaN."""
+        if x - x != 0.0:  # NaN for inf and NaN
+            raise ValueError(what)
+        return x
 
     @staticmethod
     def hash_uniform(t: Any, seed: int, stream: int) -> float:
@@ -94,6 +102,30 @@ class _ArrayOps:
         self.exp = xp.exp
         self.log = xp.log
         self.floor = xp.floor
+        self.fmod = xp.fmod  # C fmod in NumPy, torch and JAX: exact
+
+    def require_finite(self, x: Any, what: str) -> Any:
+        """x, checked when its values can be read without a host sync (NumPy, torch CPU tensors,
+        concrete JAX arrays): a ValueError saying ``what`` if any is inf or NaN.  Only the
+        schedules that can overflow (growth without bound) call it, so the common paths pay nothing."""
+        lib = _library(x)
+        if lib == "numpy":
+            ok = bool(self.xp.isfinite(x).all())
+        elif lib == "torch":
+            if x.device.type != "cpu":
+                return x
+            ok = bool(self.xp.isfinite(x).all())
+        elif lib in ("jax", "jaxlib"):
+            import jax
+
+            if isinstance(x, jax.core.Tracer):
+                return x
+            ok = bool(self.xp.isfinite(x).all())
+        else:
+            return x
+        if not ok:
+            raise ValueError(what)
+        return x
 
     def full(self, t: Any, value: float) -> Any:
         return t * 0.0 + value
@@ -149,7 +181,8 @@ class _NumpyOps(_WeakScalarOps):
 
     def hash_uniform(self, t: Any, seed: int, stream: int) -> Any:
         np = self.xp
-        x = np.floor(t).astype(np.int64)
+        lo, hi = _split32(np.floor(t), np.floor, np.fmod)
+        x = lo.astype(np.int64) | (hi.astype(np.int64) << 32)
         h = _lowbias32_array(x, seed, stream, np.int64, lambda v, k: v >> k)
         return h.astype(np.float64) / 4294967296.0
 
@@ -174,7 +207,8 @@ class _TorchOps(_ArrayOps):
 
     def hash_uniform(self, t: Any, seed: int, stream: int) -> Any:
         torch = self.xp
-        x = torch.floor(t).to(torch.int64)
+        lo, hi = _split32(torch.floor(t), torch.floor, torch.fmod)
+        x = lo.to(torch.int64) | (hi.to(torch.int64) << 32)
         h = _lowbias32_array(x, seed, stream, torch.int64, lambda v, k: v >> k)
         return h.to(t.dtype) / 4294967296.0
 
@@ -183,8 +217,8 @@ class _JaxOps(_WeakScalarOps):
     def hash_uniform(self, t: Any, seed: int, stream: int) -> Any:
         import jax.numpy as jnp
 
-        x = jnp.floor(t).astype(jnp.uint32)  # steps beyond 2**32 wrap; fine for noise
-        h = _lowbias32_uint32(x, seed, stream, jnp)
+        lo, hi = _split32(jnp.floor(t), jnp.floor, jnp.fmod)
+        h = _lowbias32_uint32(lo.astype(jnp.uint32), seed, stream, jnp, hi.astype(jnp.uint32))
         return h.astype(t.dtype) / 4294967296.0
 
 
@@ -198,7 +232,8 @@ class _TfOps(_ArrayOps):
 
     def hash_uniform(self, t: Any, seed: int, stream: int) -> Any:
         tf = self.tf
-        x = tf.cast(tf.floor(t), tf.int64)
+        lo, hi = _split32(tf.floor(t), tf.floor, tf.math.truncatemod)
+        x = tf.bitwise.bitwise_or(tf.cast(lo, tf.int64), tf.bitwise.left_shift(tf.cast(hi, tf.int64), 32))
         h = _lowbias32_array(x, seed, stream, tf.int64, tf.bitwise.right_shift)
         return tf.cast(h, t.dtype) / 4294967296.0
 
@@ -207,6 +242,7 @@ class _TfNamespace:
     def __init__(self, tf: Any) -> None:
         self.cos, self.sin, self.sqrt, self.exp = tf.cos, tf.sin, tf.sqrt, tf.exp
         self.log, self.floor, self.where = tf.math.log, tf.floor, tf.where
+        self.fmod = tf.math.truncatemod  # C fmod: the remainder has the dividend's sign
         self.minimum, self.maximum = tf.minimum, tf.maximum
 
 
@@ -225,10 +261,17 @@ def _lowbias32_array(x: Any, seed: int, stream: int, int64: Any, shift: Any) -> 
     return h
 
 
-def _lowbias32_uint32(x: Any, seed: int, stream: int, jnp: Any) -> Any:
+def _split32(ft: Any, floor: Any, fmod: Any) -> tuple[Any, Any]:
+    """(x mod 2**32, (x >> 32) mod 2**32) of integral float steps x, exactly, in floats: the two
+    32-bit words the scalar hash reads, at any step (no int64 overflow, no wrap at 2**32)."""
+    hi = floor(ft / 4294967296.0)
+    return ft - hi * 4294967296.0, fmod(hi, 4294967296.0)
+
+
+def _lowbias32_uint32(x: Any, seed: int, stream: int, jnp: Any, high: Any) -> Any:
     u32 = jnp.uint32
     key = ((seed * 0x9E3779B9) & _M32) ^ ((stream * 0x85EBCA6B) & _M32)
-    h = x ^ u32(key)
+    h = x ^ u32(key) ^ high
     for _ in range(2):
         h = h ^ (h >> u32(16))
         h = h * u32(0x7FEB352D)

@@ -51,13 +51,21 @@ class _Reader:
                 raise self.fail(node, "list too long")
             return [self.read(e, depth + 1) for e in node.elts]
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Add)):
-            left = self.read(node.left, depth + 1)
-            right = self.read(node.right, depth + 1)
-            sign = "*" if isinstance(node.op, ast.Mult) else "+"
-            if not (isinstance(left, Schedule) or isinstance(right, Schedule)):
+            # a chain a * b * c (or a + b + c) is one product (sum) of all its operands, as its
+            # repr writes it: numbers may stand side by side (0.5 * 2.0 * cosine(10))
+            op = type(node.op)
+            chain: list[ast.AST] = [node.right]
+            left = node.left
+            while isinstance(left, ast.BinOp) and type(left.op) is op and len(chain) < 10_000:
+                chain.append(left.right)
+                left = left.left
+            chain.append(left)
+            operands = [self.read(x, depth + 1) for x in reversed(chain)]
+            sign = "*" if op is ast.Mult else "+"
+            if not any(isinstance(x, Schedule) for x in operands):
                 raise self.fail(node, f"'{sign}' needs a schedule on at least one side")
             try:
-                return Product([left, right]) if sign == "*" else Sum([left, right])
+                return Product(operands) if sign == "*" else Sum(operands)
             except (TypeError, ValueError) as e:
                 raise self.fail(node, str(e)) from None
         if isinstance(node, ast.Call):

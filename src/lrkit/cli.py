@@ -21,11 +21,13 @@ import math
 import os
 import shutil
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 from . import __version__
 from ._evaluate import MAX_STEPS, prepare
+from ._validate import MAX_STEPS as _MAX_STEP
 from .schedule import Schedule
 from .spec import load, parse
 
@@ -154,9 +156,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         if args.steps is not None and not 0 < args.steps <= MAX_STEPS:
-            raise ValueError(f"--steps must be in 1..{MAX_STEPS}, got {args.steps}")
-        curves = load_specs(args.specs)
-        return {"plot": _plot, "describe": _describe, "values": _values}[args.command](args, curves)
+            raise ValueError(f"--steps must be in 1..{MAX_STEPS}, got {_int_text(args.steps)}")
+        for option, low, high in (("width", 20, 1000), ("height", 4, 500)):
+            value = getattr(args, option, None)
+            if value is not None and not low <= value <= high:
+                raise ValueError(f"--{option} must be in {low}..{high}, got {_int_text(value)}")
+        with warnings.catch_warnings():
+            # an overflow is reported as an error naming the step, never as a NumPy warning
+            warnings.simplefilter("ignore", RuntimeWarning)
+            curves = load_specs(args.specs)
+            return {"plot": _plot, "describe": _describe, "values": _values}[args.command](args, curves)
     except BrokenPipeError:  # e.g. `lrkit values ... | head`
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -164,6 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, TypeError, OSError, ImportError) as e:
         print(f"lrkit: error: {_message(e)}", file=sys.stderr)
         return 2
+
+
+def _int_text(n: int) -> str:
+    return str(n) if abs(n) < 10**30 else f"an integer of {len(str(abs(n)))} digits"
 
 
 def _message(e: BaseException) -> str:
@@ -292,7 +305,7 @@ def _values(args: argparse.Namespace, curves: list[tuple[str, Schedule]]) -> int
         concrete = [prepare(s, stop)[0] for s in schedules]
         if args.every is not None:
             if args.every < 1:
-                raise ValueError(f"--every must be an integer >= 1, got {args.every}")
+                raise ValueError(f"--every must be an integer >= 1, got {_int_text(args.every)}")
             at = list(range(0, stop + 1, args.every))
         else:
             ticks, _, _ = nice_ticks(0, stop, 10, clamp=True, integer=True)
@@ -311,8 +324,8 @@ def _parse_steps(text: str) -> list[int]:
             step = int(part)
         except ValueError:
             raise ValueError(f"--at takes comma-separated whole steps >= 0, got {part!r}") from None
-        if step < 0:
-            raise ValueError(f"--at takes steps >= 0, got {step}")
+        if not 0 <= step <= _MAX_STEP:
+            raise ValueError(f"--at takes steps in 0..2**53 = {_MAX_STEP}, got {_int_text(step)}")
         out.append(step)
     return out
 

@@ -70,15 +70,23 @@ class warmup(Schedule):
         if kind == "exponential" and start <= 0:
             raise ValueError(f"start must be > 0 for kind='exponential', got {start}")
         self._store(schedule=schedule, steps=v.duration("steps", steps), start=start, kind=kind)
+        if schedule.resolved:
+            self._target()  # the ramp's end s(0) is valid for this kind, and the ramp finite
 
     def _child_spans(self, total: int, span: float) -> dict[str, Any]:
         return {"schedule": span - _steps_of(self.steps, total, span)}
 
     def _target(self) -> float:
-        s0 = self.schedule._eval(0, SCALAR)
-        if self.kind == "exponential" and s0 <= 0:
-            raise ValueError(f"warmup kind='exponential' needs s(0) > 0, got {s0}")
-        return float(s0)
+        s0 = float(self.schedule._eval(0, SCALAR))
+        if self.kind == "exponential":
+            if s0 <= 0:
+                raise ValueError(f"warmup kind='exponential' needs schedule(0) > 0, got {s0}")
+            if not 2.2250738585072014e-308 <= s0 / self.start < math.inf:
+                raise ValueError(f"warmup kind='exponential': schedule(0) / start = {s0!r} / "
+                                 f"{self.start!r} is outside the float64 range")
+        else:
+            v.difference("schedule(0) − start", self.start, s0)
+        return s0
 
     def _eval(self, t: Any, m: Any) -> Any:
         n, a = self.steps, self.start
@@ -216,6 +224,40 @@ class join(Schedule):
         return None if d is None else last + d
 
 
+def _cycle_start(p: Any, mult: Any, i: Any) -> Any:
+    """S_i = p·(mult^i − 1)/(mult − 1) (p·i when mult = 1); exact integers when p and mult are,
+    inf (never an OverflowError) where a float one overflows."""
+    if mult == 1:
+        return p * i
+    if isinstance(p, int) and isinstance(mult, int):
+        return p * (mult**i - 1) // (mult - 1)
+    return p * (SCALAR.pow(mult, i) - 1) / (mult - 1)
+
+
+def _cycle_of(t: float, p: Any, mult: Any) -> int:
+    """The cycle i with S_i <= t < S_(i+1), for mult > 1: the closed form, then a bounded correction."""
+    x = t * (mult - 1) / p
+    if x < 1e300:
+        i = math.floor(math.log1p(x) / math.log(mult))
+    else:  # log(1 + x) = log(x) to double precision; computed without overflowing
+        i = math.floor((math.log(t) + math.log((mult - 1) / p)) / math.log(mult))
+    for _ in range(4):  # the closed form is off by at most one; no loop stepping by one
+        if i > 0 and t < _cycle_start(p, mult, i):
+            i -= 1
+        elif t >= _cycle_start(p, mult, i + 1):
+            i += 1
+        else:
+            break
+    return i
+
+
+def _cycles_done(t: float, tau: float, p: Any) -> float:
+    """The cycle index i = (t − τ)/p for mult = 1 (τ = t mod p): exact below 2**53 cycles,
+    a float (the count rounded) beyond, where only decay^i (0 or an overflow) depends on it."""
+    k = (t - tau) / p
+    return int(k + 0.5) if k < 9007199254740992.0 else k
+
+
 @register
 class restarts(Schedule):
     """SGDR-style cycles of any schedule.
@@ -225,8 +267,11 @@ class restarts(Schedule):
     with local step τ = t − S_i, value = decay^i · s(τ·D/L_i), where D is s's
     own duration (s is stretched to span the cycle; D = period when s never
     settles).  After ``limit`` cycles the value holds the last cycle's final value.
+    With mult = 1, τ = t mod period exactly (fmod), at any step.
     ``restarts(cosine(T0, end=e), T0, mult=m)`` is torch's
     ``CosineAnnealingWarmRestarts(T_0=T0, T_mult=m, eta_min=e)``.
+    With decay > 1 the value grows without bound; a step where it overflows float64 raises
+    ``ValueError``.
     """
 
     name = "restarts"
@@ -237,9 +282,22 @@ class restarts(Schedule):
         mult_v = v.real("mult", mult, low=1.0)
         if mult_v == int(mult_v):
             mult_v = int(mult_v)
-        self._store(schedule=schedule, period=v.duration("period", period), mult=mult_v,
-                    decay=v.real("decay", decay, low=0.0, low_open=True),
-                    limit=None if limit is None else v.integer("limit", limit, low=1))
+        period = v.duration("period", period)
+        limit = None if limit is None else v.integer("limit", limit, low=1)
+        if limit is not None and _num(period):
+            # the cycles must end within 2**53 steps: bounded work, with no exact mult**limit
+            # of a huge limit ever computed
+            log_end = math.log2(period) + (limit * math.log2(mult_v) if mult_v != 1 else math.log2(limit))
+            if log_end > 54 or _cycle_start(period, mult_v, limit) > v.MAX_STEPS:
+                raise ValueError(
+                    f"limit ({limit if limit < 10**30 else f'{float(limit):g}'}) is too large: "
+                    f"{limit} cycles of period {period} (mult={mult_v}) would end after 2**53 = "
+                    f"{v.MAX_STEPS} steps; use limit=None for cycles without end"
+                )
+        decay = v.real("decay", decay, low=0.0, low_open=True)
+        if limit is not None and decay > 1 and SCALAR.pow(decay, limit - 1) == math.inf:
+            raise ValueError(f"decay ({decay}) ** (limit - 1) overflows float64; use a smaller decay or limit")
+        self._store(schedule=schedule, period=period, mult=mult_v, decay=decay, limit=limit)
 
     def _child_spans(self, total: int, span: float) -> dict[str, Any]:
         return {"schedule": _steps_of(self.period, total, span)}
@@ -250,53 +308,46 @@ class restarts(Schedule):
 
     def cycle_start(self, i: int) -> float:
         """S_i, the step where cycle i starts."""
+        return _cycle_start(self.period, self.mult, i)
+
+    def cycle(self, t: float) -> int:
+        """The cycle i that step t (a number) is in, capped at ``limit − 1``."""
         p, mult = self.period, self.mult
-        if mult == 1:
-            return p * i
-        if isinstance(p, int) and isinstance(mult, int):
-            return p * (mult**i - 1) // (mult - 1)  # exact integer cycle starts
-        return p * (mult**i - 1) / (mult - 1)
+        i = int(_cycles_done(t, math.fmod(t, p), p)) if mult == 1 else _cycle_of(t, p, mult)
+        return i if self.limit is None else min(i, self.limit - 1)
+
+    def _overflow(self) -> str:
+        return f"{self!r} overflows float64 (decay={self.decay} > 1)"
 
     def _eval(self, t: Any, m: Any) -> Any:
+        if m.is_scalar:
+            return (self._fn or self._build())(t)
         p, mult = self.period, self.mult
         D = self._inner_duration()
-        if m.is_scalar:
-            i = self._scalar_cycle(t)
-            if self.limit is not None and i >= self.limit:
-                return self.decay ** (self.limit - 1) * self.schedule._eval(D, m)
-            start = self.cycle_start(i)
-            length = p * mult**i
-            tau = t - start
-            local = tau if length == D else tau * D / length
-            return (self.decay**i) * self.schedule._eval(local, m)
         if mult == 1:
-            if p == int(p) and p == D and self.limit is None and self.decay == 1.0:
-                # SGDR: the local step is t mod p, exact (fmod-based) as the scalar path's t − p·i
-                return self.schedule._eval(t % p, m)
-            # floor division of floats is exact (fmod-based), as in the scalar path; with an
-            # integral period the products i·p are exact too, so no rounding guard is needed
-            i = t // p
-            if p != int(p):
-                i = m.where(t >= (i + 1) * p, i + 1, m.where(t < i * p, i - 1, i))  # guard rounding
-            if self.limit is not None:
-                i = m.minimum(i, self.limit - 1)
-            elif p == D:  # the common case: the schedule spans the period itself
-                value = self.schedule._eval(t - i * p, m)
-                return value * m.pow(self.decay, i) if self.decay != 1.0 else value
+            tau = m.fmod(t, p)  # t mod p, exact at any step (as on the scalar path)
+            if p == D and self.limit is None and self.decay == 1.0:
+                return self.schedule._eval(tau, m)  # SGDR
+            i = m.floor((t - tau) / p + 0.5)
+            local = tau if p == D else m.minimum(tau * D / p, D)
         else:
-            i = m.floor(m.log(1 + t * (mult - 1) / p) / math.log(mult))
+            # log(1 + t(mult − 1)/p) written as log(t + p/(mult − 1)) + log((mult − 1)/p): no overflow
+            i = m.floor((m.log(t + p / (mult - 1)) + math.log((mult - 1) / p)) / math.log(mult))
             start = p * (m.pow(mult, i) - 1) / (mult - 1)
             nxt = p * (m.pow(mult, i + 1) - 1) / (mult - 1)
             i = m.where(t >= nxt, i + 1, m.where(t < start, i - 1, i))
             if self.limit is not None:
                 i = m.minimum(i, self.limit - 1)
-        start = i * p if mult == 1 else p * (m.pow(mult, i) - 1) / (mult - 1)
-        length = p * m.pow(mult, i)
-        local = m.minimum((t - start) * D / length, D)
+            start = p * (m.pow(mult, i) - 1) / (mult - 1)
+            length = p * m.pow(mult, i)
+            local = m.minimum((t - start) * D / length, D)
         value = self.schedule._eval(local, m)
-        value = value * m.pow(self.decay, i) if self.decay != 1.0 else value
+        if self.decay != 1.0:
+            value = value * m.pow(self.decay, i)
+            if self.decay > 1:
+                value = m.require_finite(value, self._overflow())
         if self.limit is not None:  # after the last cycle: exactly the scalar path's held value
-            tail = self.decay ** (self.limit - 1) * self.schedule._eval(D, SCALAR)
+            tail = SCALAR.pow(self.decay, self.limit - 1) * self.schedule._eval(D, SCALAR)
             value = m.where(t >= self.cycle_start(self.limit), tail, value)
         return value
 
@@ -307,80 +358,59 @@ class restarts(Schedule):
         return a[0], a[1], restarts(a[2], self.period, self.mult, 1.0, self.limit)
 
     def _compile(self) -> Any:
+        # the closures hold numbers and the child's closure only (never self: no reference cycle)
         p, mult, decay, limit = self.period, self.mult, self.decay, self.limit
         D = self._inner_duration()
         inner = _fn(self.schedule)
-        tail: Any = None if limit is None else decay ** (limit - 1) * inner(D)  # set iff limit is
-        floor, log1p, lm = math.floor, math.log1p, math.log(mult) if mult != 1 else 1.0
-        start_of = self.cycle_start
+        end = None if limit is None else _cycle_start(p, mult, limit)
+        tail: Any = None if limit is None else SCALAR.pow(decay, limit - 1) * inner(D)  # set iff limit is
+        fmod, pow_, overflow = math.fmod, SCALAR.pow, self._overflow()
+        same = p * 1 == D
 
-        def fn(t: Any) -> float:
-            if mult == 1:
-                i = int(t // p)
-                while i > 0 and t < p * i:
-                    i -= 1
-                while t >= p * (i + 1):
-                    i += 1
-            else:
-                i = int(floor(log1p(t * (mult - 1) / p) / lm))
-                while i > 0 and t < start_of(i):
-                    i -= 1
-                while t >= start_of(i + 1):
-                    i += 1
-            if limit is not None and i >= limit:
-                return tail
-            length = p * mult**i
-            tau = t - start_of(i)
-            local = tau if length == D else tau * D / length
-            return inner(local) if decay == 1.0 else (decay**i) * inner(local)
+        def scaled(value: float, i: Any) -> float:
+            f = pow_(decay, i)
+            if f == math.inf:
+                raise ValueError(overflow)
+            return value * f
 
-        if mult == 1 and limit is None:
-            # the common case (SGDR without T_mult): cycle start p·i, length p
-            p1 = p * 1
-            same = p1 == D
+        if mult != 1:
+            def fn(t: Any) -> float:
+                if end is not None and t >= end:
+                    return tail
+                i = _cycle_of(t, p, mult)
+                start = _cycle_start(p, mult, i)
+                length = p * mult**i
+                tau = t - start
+                local = tau if length == D else tau * D / length
+                return inner(local) if decay == 1.0 else scaled(inner(local), i)
 
+            return fn
+
+        if limit is not None or decay != 1.0 or not same:
             def fn1(t: Any) -> float:
-                i = int(t // p)
-                while i > 0 and t < p * i:
-                    i -= 1
-                while t >= p * (i + 1):
-                    i += 1
-                tau = t - p * i
-                local = tau if same else tau * D / p1
-                return inner(local) if decay == 1.0 else (decay**i) * inner(local)
+                if end is not None and t >= end:
+                    return tail
+                tau = fmod(t, p)
+                local = tau if same else tau * D / p
+                if decay == 1.0:
+                    return inner(local)
+                return scaled(inner(local), _cycles_done(t, tau, p))
 
-            cos = self.schedule._inline() if isinstance(self.schedule, cosine) else None
-            if cos is not None and same and decay == 1.0:  # SGDR: cosine inlined
-                steps, end, dc, tail = cos
-                sin, hp = math.sin, _HALF_PI
-
-                def fused(t: Any) -> float:
-                    i = int(t // p)
-                    while i > 0 and t < p * i:
-                        i -= 1
-                    while t >= p * (i + 1):
-                        i += 1
-                    u = t - p * i
-                    if u >= steps:
-                        return tail
-                    s = sin(hp * ((steps - u) / steps))
-                    return end + dc * (s * s)
-
-                return fused
             return fn1
-        return fn
+        cos = self.schedule._inline() if isinstance(self.schedule, cosine) else None
+        if cos is not None:  # SGDR: cosine inlined
+            steps, cend, dc, ctail = cos
+            sin, hp = math.sin, _HALF_PI
 
-    def _scalar_cycle(self, t: float) -> int:
-        p, mult = self.period, self.mult
-        if mult == 1:
-            i = int(t // p)
-        else:
-            i = int(math.floor(math.log1p(t * (mult - 1) / p) / math.log(mult)))
-        while i > 0 and t < self.cycle_start(i):
-            i -= 1
-        while t >= self.cycle_start(i + 1):
-            i += 1
-        return i
+            def fused(t: Any) -> float:
+                u = fmod(t, p)
+                if u >= steps:
+                    return ctail
+                s = sin(hp * ((steps - u) / steps))
+                return cend + dc * (s * s)
+
+            return fused
+        return lambda t: inner(fmod(t, p))
 
     def _duration(self) -> Any:
         if self.limit is None:
@@ -442,7 +472,7 @@ class shift(Schedule):
     def __init__(self, schedule: Schedule, steps: Any) -> None:
         schedule = _schedule("schedule", schedule)
         if _num(steps):
-            n = v.real("steps", steps)
+            n = v.real("steps", steps, low=-v.MAX_STEPS, high=v.MAX_STEPS)
             steps = int(n) if n == int(n) else n
         else:
             steps = v.duration("steps", steps)
@@ -525,7 +555,7 @@ class noise(Schedule):
                  kind: str = "normal") -> None:
         self._store(schedule=_schedule("schedule", schedule),
                     pct=v.real("pct", pct, low=0.0, high=1.0),
-                    seed=v.integer("seed", seed, low=0), kind=v.choice("kind", kind, _NOISE_KINDS))
+                    seed=v.integer("seed", seed, low=0, high=2**63), kind=v.choice("kind", kind, _NOISE_KINDS))
 
     def _eval(self, t: Any, m: Any) -> Any:
         base = self.schedule._eval(t, m)
@@ -627,6 +657,16 @@ def register_custom(name: str, fn: Callable[[Any], Any]) -> None:
     CUSTOM[name] = fn
 
 
+def _custom_value(fn: Callable[[Any], Any], t: Any) -> float:
+    out = fn(t)
+    if isinstance(out, bool) or not isinstance(out, numbers.Real):
+        raise TypeError(f"custom fn must return a number, got {type(out).__name__}")
+    out = float(out)
+    if not math.isfinite(out):
+        raise ValueError(f"custom fn returned {out} at step {t}")
+    return out
+
+
 @register
 class custom(Schedule):
     """value(t) = fn(t) for any Python callable.
@@ -668,14 +708,13 @@ class custom(Schedule):
         return dict(self._args)["name"]
 
     def _eval(self, t: Any, m: Any) -> Any:
-        out = self.fn(t)
         if m.is_scalar:
-            if isinstance(out, bool) or not isinstance(out, numbers.Real):
-                raise TypeError(f"custom fn must return a number, got {type(out).__name__}")
-            out = float(out)
-            if not math.isfinite(out):
-                raise ValueError(f"custom fn returned {out} at step {t}")
-        return out
+            return _custom_value(self.fn, t)
+        return self.fn(t)
+
+    def _compile(self) -> Any:
+        fn = self.fn  # not self: no reference cycle
+        return lambda t: _custom_value(fn, t)
 
     def _duration(self) -> Any:
         return dict(self._args)["steps"]

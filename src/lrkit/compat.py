@@ -38,11 +38,15 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
+from collections import Counter
 
-from .combinators import custom, join, pingpong, restarts
+from . import _validate as v
+from ._writeplan import Track, as_float
+from .combinators import custom, join, pingpong, restarts, shift
 from .plateau import plateau
 from .schedule import Product, Schedule
-from .scheduler import Scheduler, _as_float, _Track
+from .scheduler import Scheduler
 from .shapes import (
     constant,
     cosine,
@@ -52,6 +56,7 @@ from .shapes import (
     linear,
     multistep,
     onecycle,
+    onecycle_phases,
     piecewise,
     polynomial,
 )
@@ -91,7 +96,7 @@ def _bases(optimizer: Any, last_epoch: int) -> list[float]:
                     f"param 'initial_lr' is not specified in param_groups[{i}] when resuming scheduler "
                     "with last_epoch >= 0."
                 )
-    return [_as_float(g["initial_lr"], f"param_groups[{i}]['initial_lr']") for i, g in enumerate(groups)]
+    return [as_float(g["initial_lr"], f"param_groups[{i}]['initial_lr']") for i, g in enumerate(groups)]
 
 
 def _format_param(name: str, optimizer: Any, param: Any) -> list[Any]:
@@ -102,8 +107,8 @@ def _format_param(name: str, optimizer: Any, param: Any) -> list[Any]:
                 f"{name} must have the same length as optimizer.param_groups. "
                 f"{name} has {len(param)} values, param_groups has {n}."
             )
-        return [_as_float(p, name) for p in param]
-    return [_as_float(param, name)] * n
+        return [as_float(p, name) for p in param]
+    return [as_float(param, name)] * n
 
 
 def _momentum_param(optimizer: Any) -> str:
@@ -132,7 +137,109 @@ def _lambdas(optimizer: Any, lr_lambda: Any) -> list[Callable[[int], float]]:
     return list(lr_lambda)
 
 
-def _absolute(track: _Track, i: int) -> Schedule | None:
+def _check_lambdas(fns: list[Any]) -> None:
+    for i, fn in enumerate(fns):
+        if not callable(fn):
+            where = "lr_lambda" if len(fns) == 1 else f"lr_lambda[{i}]"
+            raise TypeError(f"{where} should be a function, but got {type(fn).__name__}")
+
+
+def _factor(name: str, value: Any, message: str, low: float, low_open: bool = False) -> float:
+    """A torch factor argument in [low, 1] (``low_open``: (low, 1]), with torch's message
+    (lrkit's validation messages equal torch's where torch has one)."""
+    x = v.real(name, value)
+    if x > 1.0 or x < low or (low_open and x == low):
+        raise ValueError(message)
+    return x
+
+
+def _object_states(fns: Sequence[Any], name: str) -> list[dict[str, Any] | None]:
+    """torch's saved state of callables: a callable object's ``__dict__`` (None for a
+    function or lambda, whose code is not state); JSON-able, or a TypeError."""
+    import json
+    import types
+
+    out: list[dict[str, Any] | None] = []
+    for i, fn in enumerate(fns):
+        state = getattr(fn, "__dict__", None)
+        if isinstance(fn, types.FunctionType) or state is None:
+            out.append(None)
+            continue
+        state = dict(state)
+        try:
+            same = _canonical_json(json.loads(json.dumps(state))) == _canonical_json(state)
+        except (TypeError, ValueError) as e:
+            same, why = False, str(e)
+        else:
+            why = "it does not survive a JSON round trip unchanged (e.g. non-string dict keys)"
+        if not same:
+            raise TypeError(
+                f"{name}[{i}] is a {type(fn).__name__} object whose state (its __dict__: "
+                f"{sorted(map(str, state))}) is not JSON-able ({why}); lrkit's state_dict is JSON, so "
+                "it cannot be saved and resumed. Keep its attributes to numbers, strings, lists and "
+                "dicts with string keys, or use a plain function (whose state is not saved, as in torch)"
+            )
+        out.append(state)
+    return out
+
+
+def _canonical_json(x: Any) -> Any:
+    if isinstance(x, (list, tuple)):
+        return [_canonical_json(y) for y in x]
+    if isinstance(x, dict):
+        return {k: _canonical_json(y) for k, y in x.items()}
+    return x
+
+
+class _restored_states:
+    """Context: put saved ``__dict__`` states into callables, undone if the block raises
+    (a refused load leaves the objects as they were)."""
+
+    def __init__(self, fns: Sequence[Any], saved: Any, name: str) -> None:
+        import types
+
+        self.fns, self.saved = list(fns), saved
+        self.before: list[dict[str, Any] | None] = []
+        if saved is None:
+            for i, fn in enumerate(self.fns):
+                if not isinstance(fn, types.FunctionType) and getattr(fn, "__dict__", None):
+                    raise ValueError(
+                        f"the state_dict holds no saved state for {name}[{i}] (a "
+                        f"{type(fn).__name__} object with attributes), so resuming would silently "
+                        f"use this new object's state; save the state with this lrkit version (it "
+                        f"saves {name} states), or use a plain function"
+                    )
+            return
+        if not isinstance(saved, list) or len(saved) != len(self.fns) or not all(
+                x is None or isinstance(x, dict) for x in saved):
+            raise ValueError(f"state_dict[{name!r}] must be a list of {len(self.fns)} dicts or None, "
+                             f"got {saved!r}")
+        for i, (fn, st) in enumerate(zip(self.fns, saved, strict=True)):
+            if st is None and not isinstance(fn, types.FunctionType) and getattr(fn, "__dict__", None):
+                raise ValueError(
+                    f"{name}[{i}] was saved as a function (no state) and is now a "
+                    f"{type(fn).__name__} object with attributes: build it as it was saved"
+                )
+
+    def __enter__(self) -> None:
+        if self.saved is None:
+            return
+        self.before = [dict(fn.__dict__) if st is not None else None
+                       for fn, st in zip(self.fns, self.saved, strict=True)]
+        for fn, st in zip(self.fns, self.saved, strict=True):
+            if st is not None:
+                fn.__dict__.update(st)
+
+    def __exit__(self, kind: Any, value: Any, tb: Any) -> None:
+        if kind is None or self.saved is None:
+            return
+        for fn, st in zip(self.fns, self.before, strict=True):
+            if st is not None:
+                fn.__dict__.clear()
+                fn.__dict__.update(st)
+
+
+def _absolute(track: Track, i: int) -> Schedule | None:
     """The schedule of group i's value itself (relative tracks times their base)."""
     s = track.schedules[i]
     if s is None or not track.relative:
@@ -157,12 +264,12 @@ class _Compat(Scheduler):
         """Drive the groups from step last_epoch + 1; ``bases`` is torch's ``base_lrs``."""
         self._base_lrs = list(bases)
         n = len(lr)
-        tracks = [_Track("lr", False, list(lr), [1.0] * n, units=list(bases))]
+        tracks = [Track("lr", False, list(lr), [1.0] * n, units=list(bases))]
         if momentum is not None:
-            tracks.append(_Track(momentum[0], False, list(momentum[1]), [1.0] * n))
+            tracks.append(Track(momentum[0], False, list(momentum[1]), [1.0] * n))
         self._setup(optimizer, tracks, last_epoch + 1)
 
-    def _add_group(self, track: _Track, i: int, g: dict[str, Any]) -> None:
+    def _add_group(self, track: Track, i: int, g: dict[str, Any]) -> None:
         """A group added after construction: torch's chainable classes carry it along their
         ratios from its own lr, lr_i(t) = floor + (lr_i − floor)·(lr_0(t) − floor)/(lr_0(t₀) − floor)
         (t₀: the step when it appeared); its momentum is left alone."""
@@ -177,7 +284,7 @@ class _Compat(Scheduler):
                 "cannot schedule such a group either (its next step raises). Build the scheduler after "
                 "add_param_group()."
             )
-        lr = _as_float(g["lr"], f"param_groups[{i}]['lr']")
+        lr = as_float(g["lr"], f"param_groups[{i}]['lr']")
         ref, floor = track.schedules[0], self._floor
         assert ref is not None and track.units is not None  # every group of a torch class is scheduled
         at = float(ref(self._applied)) - floor
@@ -239,6 +346,10 @@ class _Compat(Scheduler):
     def base_lrs(self) -> list[float]:
         """torch's ``base_lrs``."""
         return list(self._base_lrs)
+
+    def get_lr(self) -> list[float]:
+        """The learning rates at ``last_epoch`` (torch API; prefer ``get_last_lr()``)."""
+        return self.get_last_lr()
 
 
 _MISSING = object()
@@ -307,10 +418,10 @@ def _child_lr(s: Scheduler, i: int, optimizer: Any) -> Schedule:
         return s._composable(i)
     tr = next(t for t in s._tracks if t.param == "lr")
     a = _absolute(tr, i)
-    return a if a is not None else constant(_as_float(optimizer.param_groups[i]["lr"], "lr"))
+    return a if a is not None else constant(as_float(optimizer.param_groups[i]["lr"], "lr"))
 
 
-def _child_momentum(s: Scheduler) -> _Track | None:
+def _child_momentum(s: Scheduler) -> Track | None:
     for t in s._tracks:
         if t.param in ("momentum", "betas[0]"):
             return t
@@ -318,12 +429,38 @@ def _child_momentum(s: Scheduler) -> _Track | None:
 
 
 # -- the closed-form classes ----------------------------------------------------
-class LambdaLR(_Compat):
+class _LambdaState(_Compat):
+    """LambdaLR and MultiplicativeLR: the saved state of callable ``lr_lambda`` objects."""
+
+    lr_lambdas: list[Callable[[int], float]]
+    _STATE_EXTRA: tuple[str, ...] = ("lr_lambdas",)
+
+    def state_dict(self) -> dict[str, Any]:
+        """As :meth:`lrkit.Scheduler.state_dict`, plus torch's ``lr_lambdas``: the state
+        (``__dict__``) of each callable object (None for a function); it must be JSON-able."""
+        sd = super().state_dict()
+        sd["lr_lambdas"] = _object_states(self.lr_lambdas, "lr_lambdas")
+        return sd
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], on_change: str | None = None) -> None:
+        """As :meth:`_Compat.load_state_dict`; also restores the saved state of callable
+        ``lr_lambda`` objects (lrkit's or torch's state dict), as torch does."""
+        saved = state_dict.get("lr_lambdas") if isinstance(state_dict, dict) else None
+        with _restored_states(self.lr_lambdas, saved, "lr_lambdas"):
+            self._lambda_state_changed()
+            super().load_state_dict(state_dict, on_change)
+
+    def _lambda_state_changed(self) -> None:
+        """Hook: cached values of the lambdas are stale (MultiplicativeLR)."""
+
+
+class LambdaLR(_LambdaState):
     """lr = b·lr_lambda(t) (one function, or one per group)."""
 
     def __init__(self, optimizer: Any, lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
                  last_epoch: int = -1) -> None:
         self.lr_lambdas = _lambdas(optimizer, lr_lambda)
+        _check_lambdas(self.lr_lambdas)
         bases = _bases(optimizer, last_epoch)
         self._start(optimizer, [Product([custom(fn), b]) for fn, b in zip(self.lr_lambdas, bases,
                                                                            strict=True)], last_epoch,
@@ -364,43 +501,60 @@ class _RunningProduct:
         return v
 
 
-class MultiplicativeLR(_Compat):
+class MultiplicativeLR(_LambdaState):
     """lr(t) = lr(t − 1)·lr_lambda(t), lr(0) = the group's lr: b·Π_{k=1..t} λ(k)."""
 
     def __init__(self, optimizer: Any, lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
                  last_epoch: int = -1) -> None:
         self.lr_lambdas = _lambdas(optimizer, lr_lambda)
-        for fn in self.lr_lambdas:
-            if not callable(fn):
-                raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
+        _check_lambdas(self.lr_lambdas)
         bases = _bases(optimizer, last_epoch)
         self._products = [_RunningProduct(fn, b) for fn, b in zip(self.lr_lambdas, bases, strict=True)]
         self._start(optimizer, [custom(p) for p in self._products], last_epoch, bases)
 
-    _STATE_EXTRA = ("products",)
+    _STATE_EXTRA = ("lr_lambdas", "products")
+    _pending: tuple[int, list[float]] | None = None
 
     def state_dict(self) -> dict[str, Any]:
-        """As :meth:`lrkit.Scheduler.state_dict`, plus each group's running product at the step,
+        """As :meth:`LambdaLR.state_dict`, plus each group's running product at the step,
         so a resume does not replay lr_lambda from step 0."""
         sd = super().state_dict()
         sd["products"] = [p(self._applied) for p in self._products]
         return sd
 
     def load_state_dict(self, state_dict: Mapping[str, Any], on_change: str | None = None) -> None:
-        if isinstance(state_dict, dict):
-            torch_state = _is_torch_state(state_dict)
-            products = state_dict.get("_last_lr" if torch_state else "products")
-            if products is not None and "last_epoch" in state_dict:
-                step = self._check_epoch(state_dict["last_epoch"], "state_dict['last_epoch']")
-                where = "state_dict['_last_lr']" if torch_state else "state_dict['products']"
-                if not isinstance(products, list) or len(products) != len(self._products):
-                    raise ValueError(f"{where} must be a list, one value per group")
-                values = [_as_float(x, f"{where}[{i}]") for i, x in enumerate(products)]
-                if not all(math.isfinite(x) for x in values):
-                    raise ValueError(f"{where} must hold finite numbers, got {products!r}")
-                for p, x in zip(self._products, values, strict=True):
-                    p.restore(int(step), x)
-        super().load_state_dict(state_dict, on_change)
+        self._pending = self._saved_products(state_dict)
+        try:
+            super().load_state_dict(state_dict, on_change)
+        except BaseException:
+            self._lambda_state_changed()  # a refused load: nothing cached from the saved run
+            raise
+        finally:
+            self._pending = None
+
+    def _saved_products(self, sd: Any) -> tuple[int, list[float]] | None:
+        """The running products saved with a state (lrkit's ``products``, torch's ``_last_lr``)."""
+        if not isinstance(sd, dict) or "last_epoch" not in sd:
+            return None
+        torch_state = _is_torch_state(sd)
+        where = "state_dict['_last_lr']" if torch_state else "state_dict['products']"
+        products = sd.get("_last_lr" if torch_state else "products")
+        if products is None:
+            return None
+        step = self._check_epoch(sd["last_epoch"], "state_dict['last_epoch']")
+        if not isinstance(products, list) or len(products) != len(self._products):
+            raise ValueError(f"{where} must be a list, one value per group")
+        values = [as_float(x, f"{where}[{i}]") for i, x in enumerate(products)]
+        if not all(math.isfinite(x) for x in values):
+            raise ValueError(f"{where} must hold finite numbers, got {products!r}")
+        return int(step), values
+
+    def _lambda_state_changed(self) -> None:
+        """The lambdas' state is restored: the cached products are those saved with it, if any."""
+        for i, p in enumerate(self._products):
+            p.restore(0, p.start)
+            if self._pending is not None:
+                p.restore(self._pending[0], self._pending[1][i])
 
 
 class StepLR(_Compat):
@@ -409,6 +563,8 @@ class StepLR(_Compat):
     _chainable = True
 
     def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
+        v.integer("step_size", step_size, low=1)
+        v.real("gamma", gamma, low=0.0)
         self.step_size, self.gamma = step_size, gamma
         bases = _bases(optimizer, last_epoch)
         if gamma == 0:
@@ -428,17 +584,23 @@ class MultiStepLR(_Compat):
 
     def __init__(self, optimizer: Any, milestones: Sequence[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
+        if isinstance(milestones, (str, bytes)) or not hasattr(milestones, "__iter__"):
+            raise TypeError(f"milestones must be a list of integers, got {type(milestones).__name__} "
+                            f"({milestones!r})")
         ms = list(milestones)
+        v.real("gamma", gamma, low=0.0)
+        # torch's attribute: a Counter of the milestones as given
+        self.milestones: Counter[Any] = Counter(ms)
         # torch counts a milestone when the (integer) step equals it: others never act
-        self.milestones = sorted(int(m) for m in ms if isinstance(m, numbers.Real)
-                                 and not isinstance(m, bool) and m == int(m) and m >= 0)
+        acting = sorted(int(m) for m in ms if isinstance(m, numbers.Real)
+                        and not isinstance(m, bool) and m == int(m) and m >= 0)
         self.gamma = gamma
         bases = _bases(optimizer, last_epoch)
         if gamma == 0:
-            lr: list[Schedule] = [piecewise([self.milestones[0]], [b, 0.0]) if self.milestones else constant(b)
-                  for b in bases]
+            lr: list[Schedule] = [piecewise([acting[0]], [b, 0.0]) if acting else constant(b)
+                                  for b in bases]
         else:
-            lr = [multistep(self.milestones, gamma=gamma, start=b) for b in bases]
+            lr = [multistep(acting, gamma=gamma, start=b) for b in bases]
         self._start(optimizer, lr, last_epoch, bases)
 
     def _zero_from(self, t: int | float) -> int | None:
@@ -453,8 +615,7 @@ class ConstantLR(_Compat):
 
     def __init__(self, optimizer: Any, factor: float = 1.0 / 3, total_iters: int = 5,
                  last_epoch: int = -1) -> None:
-        if factor > 1.0 or factor < 0:
-            raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
+        _factor("factor", factor, "Constant multiplicative factor expected to be between 0 and 1.", 0.0)
         self.factor, self.total_iters = factor, _int_arg("total_iters", total_iters, 0)
         bases = _bases(optimizer, last_epoch)
         n = self.total_iters
@@ -469,12 +630,10 @@ class LinearLR(_Compat):
 
     def __init__(self, optimizer: Any, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                  total_iters: int = 5, last_epoch: int = -1) -> None:
-        if start_factor > 1.0 or start_factor <= 0:
-            raise ValueError(
-                "Starting multiplicative factor expected to be greater than 0 and less or equal to 1."
-            )
-        if end_factor > 1.0 or end_factor < 0:
-            raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
+        _factor("start_factor", start_factor, "Starting multiplicative factor expected to be greater "
+                "than 0 and less or equal to 1.", 0.0, low_open=True)
+        _factor("end_factor", end_factor, "Ending multiplicative factor expected to be between 0 and 1.",
+                0.0)
         self.start_factor, self.end_factor = start_factor, end_factor
         self.total_iters = _int_arg("total_iters", total_iters, 0)
         bases = _bases(optimizer, last_epoch)
@@ -490,6 +649,7 @@ class ExponentialLR(_Compat):
     _chainable = True
 
     def __init__(self, optimizer: Any, gamma: float, last_epoch: int = -1) -> None:
+        v.real("gamma", gamma, low=0.0)
         self.gamma = gamma
         bases = _bases(optimizer, last_epoch)
         lr = [piecewise([1], [b, 0.0]) if gamma == 0 else exponential(gamma, start=b) for b in bases]
@@ -506,6 +666,7 @@ class PolynomialLR(_Compat):
 
     def __init__(self, optimizer: Any, total_iters: int = 5, power: float = 1.0,
                  last_epoch: int = -1) -> None:
+        v.real("power", power, low=0.0)
         self.total_iters, self.power = _int_arg("total_iters", total_iters, 0), power
         bases = _bases(optimizer, last_epoch)
         if self.total_iters == 0 or power == 0:
@@ -521,6 +682,8 @@ class CosineAnnealingLR(_Compat):
     _chainable = True
 
     def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
+        v.real("T_max", T_max, low=0.0, low_open=True)  # torch: a ZeroDivisionError at the first step
+        v.real("eta_min", eta_min)
         self.T_max, self.eta_min = T_max, eta_min
         self._floor = float(eta_min)
         bases = _bases(optimizer, last_epoch)
@@ -547,7 +710,19 @@ class CosineAnnealingWarmRestarts(_Compat):
         self.T_0, self.T_mult, self.eta_min = T_0, T_mult, eta_min
         bases = _bases(optimizer, last_epoch)
         lr = [restarts(cosine(T_0, start=b, end=eta_min), T_0, mult=T_mult) for b in bases]
+        self._cycles = restarts(constant(1.0), T_0, mult=T_mult)  # cycle positions, for T_cur / T_i
         self._start(optimizer, lr, last_epoch, bases)
+
+    @property
+    def T_cur(self) -> int | float:
+        """torch's ``T_cur``: steps since the last restart (fractional after ``step(epoch)``)."""
+        t = self.last_epoch
+        return t - self._cycles.cycle_start(self._cycles.cycle(t))
+
+    @property
+    def T_i(self) -> int:
+        """torch's ``T_i``: the length of the current cycle, T_0·T_mult^i."""
+        return int(self.T_0 * self.T_mult ** self._cycles.cycle(self.last_epoch))
 
 
 class CyclicLR(_Compat):
@@ -568,11 +743,8 @@ class CyclicLR(_Compat):
         groups = _groups(optimizer)
         base_lrs = _format_param("base_lr", optimizer, base_lr)
         self.max_lrs = _format_param("max_lr", optimizer, max_lr)
-        up = float(step_size_up)
-        down = float(step_size_down) if step_size_down is not None else up
-        if not (up > 0 and down >= 0 and math.isfinite(up + down)):
-            raise ValueError(f"step_size_up must be > 0 and step_size_down >= 0, got {step_size_up}, "
-                             f"{step_size_down}")
+        up = v.real("step_size_up", step_size_up, low=0.0, low_open=True)
+        down = up if step_size_down is None else v.real("step_size_down", step_size_down, low=0.0)
         self.total_size, self.step_ratio = up + down, up / (up + down)
         if mode not in ["triangular", "triangular2", "exp_range"] and scale_fn is None:
             raise ValueError("mode is invalid and scale_fn is None")
@@ -595,12 +767,40 @@ class CyclicLR(_Compat):
                     g["max_momentum"], g["base_momentum"] = mm, bm
         _bases(optimizer, last_epoch)  # torch sets initial_lr like every scheduler
         down_arg = None if step_size_down is None else down
+        self._shape = cyclic(0.0, 1.0, up, down_arg, mode=mode if scale_fn is None else "triangular",
+                             gamma=gamma if scale_fn is None else 1.0)
         lr = [self._cycle(b, m, up, down_arg) for b, m in zip(base_lrs, self.max_lrs, strict=True)]
         momentum = None
         if mparam is not None:
             momentum = (mparam, [self._cycle(mx, bs, up, down_arg)
                                  for bs, mx in zip(self.base_momentums, self.max_momentums, strict=True)])
         self._start(optimizer, lr, last_epoch, base_lrs, momentum)
+
+    _STATE_EXTRA = ("_scale_fn_custom",)
+
+    def scale_fn(self, x: Any) -> float:
+        """torch's ``scale_fn``: the amplitude factor at cycle (or step) x."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        return float(self._shape.scale(x))
+
+    def state_dict(self) -> dict[str, Any]:
+        """As :meth:`lrkit.Scheduler.state_dict`, plus torch's ``_scale_fn_custom``: the
+        state (``__dict__``) of a callable ``scale_fn`` object; it must be JSON-able."""
+        sd = super().state_dict()
+        if self._scale_fn_custom is not None:
+            sd["_scale_fn_custom"] = _object_states([self._scale_fn_custom], "scale_fn")[0]
+        return sd
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], on_change: str | None = None) -> None:
+        """As :meth:`_Compat.load_state_dict`; also restores a ``scale_fn`` object's state."""
+        fn = self._scale_fn_custom
+        if fn is None or not isinstance(state_dict, dict):
+            super().load_state_dict(state_dict, on_change)
+            return
+        saved = state_dict.get("_scale_fn_custom")
+        with _restored_states([fn], None if saved is None else [saved], "scale_fn"):
+            super().load_state_dict(state_dict, on_change)
 
     def _cycle(self, low: float, high: float, up: float, down: float | None) -> Schedule:
         """low + (high − low)·h·scale: a core ``cyclic`` unless scale_fn is a callable."""
@@ -650,6 +850,8 @@ class OneCycleLR(_Compat):
                 f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}"
             )
         self.anneal_strategy, self.three_phase = anneal_strategy, three_phase
+        v.real("div_factor", div_factor, low=0.0, low_open=True)  # torch: ZeroDivisionError at 0
+        v.real("final_div_factor", final_div_factor, low=0.0, low_open=True)
         max_lrs = _format_param("max_lr", optimizer, max_lr)
         if last_epoch == -1:
             for m, g in zip(max_lrs, groups, strict=True):
@@ -660,9 +862,24 @@ class OneCycleLR(_Compat):
                 g["min_lr"] = m / div_factor / final_div_factor
         self.cycle_momentum = cycle_momentum
         T = self.total_steps
-        lr = []
-        shapes = []
+        lr: list[Schedule] = []
+        shapes: list[Any] = []
+        ends = [e for e, _, _ in onecycle_phases(T, pct_start, bool(three_phase), (0.0, 0.0, 0.0))]
+        empty = [i + 1 for i, (s0, s1) in enumerate(zip([0.0, *ends[:-1]], ends, strict=True)) if s1 <= s0]
+        if empty:
+            # torch runs it: phases by its rule (lrkit.onecycle refuses an empty phase)
+            warnings.warn(
+                f"OneCycleLR(total_steps={T}, pct_start={pct_start}, three_phase={bool(three_phase)}) "
+                f"leaves phase {', '.join(map(str, empty))} empty; running torch's values for it",
+                UserWarning, stacklevel=3)
         for m in max_lrs:
+            initial = m / div_factor
+            if empty:
+                phases = onecycle_phases(T, pct_start, bool(three_phase),
+                                         (initial, m, initial / final_div_factor))
+                shapes.append(phases)
+                lr.append(self._through(phases))
+                continue
             shape = onecycle(T, peak=m, pct_start=pct_start, div_factor=div_factor,
                              final_div_factor=final_div_factor, anneal=anneal_strategy,
                              three_phase=bool(three_phase))
@@ -677,8 +894,9 @@ class OneCycleLR(_Compat):
             if last_epoch == -1:
                 for mm, bm, g in zip(maxm, basem, groups, strict=True):
                     g["max_momentum"], g["base_momentum"] = mm, bm
-            ms = [self._momentum(shape.phases((mm, bm, mm))) for shape, mm, bm in
-                  zip(shapes, maxm, basem, strict=True)]
+            ms = [self._through(onecycle_phases(T, pct_start, bool(three_phase), (mm, bm, mm)))
+                  if empty else self._momentum(shape.phases((mm, bm, mm)))
+                  for shape, mm, bm in zip(shapes, maxm, basem, strict=True)]
             momentum = (mparam, ms)
         _bases(optimizer, last_epoch)
         self._start(optimizer, lr, last_epoch, [m / div_factor for m in max_lrs], momentum)
@@ -692,6 +910,42 @@ class OneCycleLR(_Compat):
             points.append((end, to))
         return join([interpolate(points, kind=kind), constant(self._at_total(phases))],
                     [self.total_steps])
+
+    def _through(self, phases: list[tuple[float, float, float]]) -> Schedule:
+        """torch's value at steps 0..total_steps for any phases (empty ones included): at
+        step t torch uses the first phase whose end is >= t (else the last), from the end of
+        the phase before it: ``interpolate`` through the ends of the phases in use."""
+        T = self.total_steps
+        ends = [e for e, _, _ in phases]
+        used = []
+        reached = -math.inf  # the largest end before phase i: phase i holds steps in (reached, end]
+        extended = False  # total_steps is in the last phase, past its end
+        for i, end in enumerate(ends):
+            lo = max(reached, -0.5)
+            start = ends[i - 1] if i > 0 else 0.0
+            inside = math.floor(min(end, T)) > lo  # an integer step in (lo, min(end, T)]
+            if i == len(ends) - 1 and T > max(lo, end):
+                extended = True
+            if (inside or extended) and end == start:
+                raise ValueError(
+                    f"OneCycleLR(total_steps={T}): phase {i + 1} has no length (it starts and ends "
+                    f"at step {end}); torch divides by zero there. Use another pct_start")
+            if inside:
+                used.append(i)
+            reached = max(reached, end)
+        if not used:  # only total_steps itself, in the extended last phase
+            return constant(self._at_total(phases))
+        first = used[0]
+        points = [(ends[first - 1] if first > 0 else 0.0, phases[first][1])]
+        points += [(ends[i], phases[i][2]) for i in used]
+        kind = "cosine" if self.anneal_strategy == "cos" else "linear"
+        offset = max(0.0, -points[0][0])  # interpolate starts at step >= 0: shift it
+        body: Schedule = interpolate([(x + offset, y) for x, y in points], kind=kind)
+        if offset:
+            body = shift(body, -offset)
+        if extended:  # at total_steps: the last phase's formula past its end, as torch
+            body = join([body, constant(self._at_total(phases))], [T])
+        return body
 
     def _at_total(self, phases: list[tuple[float, float, float]]) -> float:
         """torch's value at step total_steps: the last phase's formula with progress > 1,
@@ -707,7 +961,7 @@ class OneCycleLR(_Compat):
             x = (b - a) * pct + a
         return min(max(x, min(a, b)), max(a, b))
 
-    def step(self, epoch: int | float | None = None) -> None:
+    def step(self, epoch: int | float | None = None) -> None:  # type: ignore[override]  # torch: steps only
         t = self.last_epoch + 1 if epoch is None else self._check_epoch(epoch)
         if t > self.total_steps:
             raise ValueError(
@@ -746,6 +1000,17 @@ class SequentialLR(_Compat):
         momentum = self._momentum(optimizer, [children[i] for i in keep], bounds, starts, keep)
         self._start(optimizer, lr, last_epoch, _bases(optimizer, last_epoch), momentum)
 
+    def recursive_undo(self, sched: Any = None) -> None:
+        """torch's API: step back the ``last_epoch`` of every (nested) child by one.  torch
+        calls it while building; here the children's own steps do not drive the lr
+        (their schedules are joined), so it only changes what they report."""
+        target = self if sched is None else sched
+        if hasattr(target, "_schedulers"):
+            for s in target._schedulers:
+                self.recursive_undo(s)
+        elif hasattr(target, "last_epoch"):
+            target.last_epoch -= 1
+
     @staticmethod
     def _momentum(optimizer: Any, kids: list[Scheduler], bounds: list[int], starts: list[int],
                   keep: list[int]) -> tuple[str, list[Schedule]] | None:
@@ -761,7 +1026,7 @@ class SequentialLR(_Compat):
         out = []
         for g, group in enumerate(optimizer.param_groups):
             cur = group[key] if index is None else group[key][index]
-            held = _as_float(cur, param)
+            held = as_float(cur, param)
             pieces: list[Schedule] = []
             for j, tr in enumerate(tracks):
                 if tr is not None and tr.schedules[g] is not None:
@@ -871,17 +1136,19 @@ class ReduceLROnPlateau(_Compat):
     def __init__(self, optimizer: Any, mode: str = "min", factor: float = 0.1, patience: int = 10,
                  threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
                  min_lr: list[float] | float = 0, eps: float = 1e-8) -> None:
-        if factor >= 1.0:
+        if v.real("factor", factor) >= 1.0:
             raise ValueError("Factor should be < 1.0.")
+        v.real("factor", factor, low=0.0)
+        v.real("eps", eps, low=0.0)
         groups = _groups(optimizer)
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != len(groups):
                 raise ValueError(f"expected {len(groups)} min_lrs, got {len(min_lr)}")
             self.default_min_lr = None
-            self.min_lrs = [float(x) for x in min_lr]
+            self.min_lrs = [v.real(f"min_lr[{i}]", x, low=0.0) for i, x in enumerate(min_lr)]
         else:
             self.default_min_lr = min_lr
-            self.min_lrs = [float(min_lr)] * len(groups)
+            self.min_lrs = [v.real("min_lr", min_lr, low=0.0)] * len(groups)
         if mode not in {"min", "max"}:
             raise ValueError("mode " + str(mode) + " is unknown!")
         if threshold_mode not in {"rel", "abs"}:
@@ -889,7 +1156,7 @@ class ReduceLROnPlateau(_Compat):
         self.mode, self.factor, self.patience, self.threshold = mode, factor, patience, threshold
         self.threshold_mode, self.cooldown, self.eps = threshold_mode, cooldown, eps
         self.mode_worse = math.inf if mode == "min" else -math.inf
-        bases = [_as_float(g["lr"], f"param_groups[{i}]['lr']") for i, g in enumerate(groups)]
+        bases = [as_float(g["lr"], f"param_groups[{i}]['lr']") for i, g in enumerate(groups)]
         # one rule for every group, as torch's: one plateau node, so one state
         self._rule = plateau(self.mode, self.factor, self.patience, self.threshold, self.threshold_mode,
                              self.cooldown)
@@ -907,7 +1174,7 @@ class ReduceLROnPlateau(_Compat):
 
     def _composable_base(self, i: int) -> float:
         g = self.optimizer.param_groups[i]
-        return _as_float(g.get("initial_lr", g["lr"]), "initial_lr")
+        return as_float(g.get("initial_lr", g["lr"]), "initial_lr")
 
     def _composable(self, i: int) -> Schedule:
         """Group i's lr inside a composite: relative to the group's initial lr."""
@@ -951,7 +1218,7 @@ class ReduceLROnPlateau(_Compat):
         return reduced
 
     def _reduce(self, group: dict[str, Any], i: int) -> bool:
-        old = _as_float(group["lr"], "lr")
+        old = as_float(group["lr"], "lr")
         new = max(old * self.factor, self.min_lrs[i])
         if old - new > self.eps:
             cur = group["lr"]
@@ -966,7 +1233,7 @@ class ReduceLROnPlateau(_Compat):
         return False
 
     def get_last_lr(self) -> list[float]:
-        return [_as_float(g["lr"], "lr") for g in self.optimizer.param_groups]
+        return [as_float(g["lr"], "lr") for g in self.optimizer.param_groups]
 
     def _load_torch_extra(self, sd: dict[str, Any]) -> None:
         for st in self._plateaus:

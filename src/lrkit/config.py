@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .schedule import REGISTRY, Schedule
-from .spec import DocumentError, from_config, read_document
+from .spec import DocumentError, from_config, read_document, read_file
 
 __all__ = ["ScheduleConfig", "from_dict", "load_config", "loads_config", "schedule_from_config", "KEYS"]
 
@@ -95,8 +95,7 @@ def load_config(path: str | os.PathLike[str]) -> ScheduleConfig:
     name = os.fspath(path)
     if not name.endswith((".json", ".yaml", ".yml")):
         raise ValueError(f"{name}: a schedule config file must end in .json, .yaml or .yml")
-    with open(name, encoding="utf-8") as f:
-        text = f.read()
+    text = read_file(name)
     return loads_config(text, yaml=not name.endswith(".json"), where=name)
 
 
@@ -235,9 +234,7 @@ def _read(text: str, yaml: bool, where: str) -> Any:
     try:
         return read_document(text, yaml=yaml)
     except DocumentError as e:
-        at = f", line {e.line}, column {e.column}" if e.line is not None else ""
-        what = "malformed" if e.line is not None or e.kind == "YAML" else "unreadable"
-        raise ValueError(f"{where}{at}: {what} {e.kind}: {e.problem}") from None
+        raise ValueError(e.describe(where)) from None
 
 
 class _NoLines:

@@ -55,6 +55,14 @@ __all__ = ["LearningRateSchedule", "ReduceLROnPlateau"]
 _NATIVE_BACKENDS = ("jax", "torch", "tensorflow")
 
 
+class _KerasOps:
+    """``keras.ops`` as an array namespace; ``fmod`` (C remainder) is ``ops.mod`` there, the
+    same for the non-negative steps schedules see."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(keras.ops, "mod" if name == "fmod" else name)
+
+
 def _keras_ops_eval(schedule: Schedule, step: Any) -> Any:
     """Evaluate ``schedule`` with ``keras.ops`` (any Keras backend), in float64 where the
     backend has it (JAX only with x64)."""
@@ -64,7 +72,7 @@ def _keras_ops_eval(schedule: Schedule, step: Any) -> Any:
         dtype = keras.backend.standardize_dtype(ops.convert_to_tensor(1.0).dtype)
     t = ops.maximum(ops.cast(step, dtype), 0.0)
     try:
-        return schedule._eval(t, _ArrayOps(ops, t))
+        return schedule._eval(t, _ArrayOps(_KerasOps(), t))
     except NotImplementedError:
         raise TypeError(
             f"{schedule!r} cannot be evaluated with keras.ops on the "

@@ -22,6 +22,8 @@ import math
 import numbers
 
 from ._ops import SCALAR, prepare_steps
+from ._validate import MAX_STEPS as _MAX_STEPS
+from ._validate import real as _real
 from .durations import Frac, Rest
 
 TYPE_CHECKING = False  # typing is not imported at run time: `import lrkit` stays fast
@@ -105,9 +107,12 @@ class Schedule:
         """The value at ``step`` (see the module docstring for the accepted types)."""
         tp = type(step)
         if tp is int or tp is float:
-            if step >= 0:  # False for NaN
+            if step >= 0 and step != 1e999:  # False for NaN and inf (1e999 is the constant inf)
                 fn = self._fn or self._build()
-                return fn(step)
+                try:
+                    return fn(step)
+                except OverflowError:  # free until raised: no cost on the way through
+                    _overflow(self, step)
             _bad_step(step)
         if isinstance(step, numbers.Real) and not isinstance(step, bool):
             # numpy/other scalar types: treat as a Python number
@@ -126,9 +131,14 @@ class Schedule:
         return fn
 
     def _compile(self) -> Callable[[Any], float]:
-        """A function of a validated Python step -> float.  Subclasses may specialise it."""
-        ev = self._eval
-        return lambda t: ev(t, SCALAR)
+        """A function of a validated Python step -> float.  Subclasses may specialise it.
+
+        The closure must not hold ``self`` (it is cached on self: that would be a reference
+        cycle, left to the cycle collector); this default reaches self through a weak reference."""
+        import weakref
+
+        ref = weakref.ref(self)
+        return lambda t: ref()._eval(t, SCALAR)  # type: ignore[union-attr]
 
     def _eval(self, t: Any, m: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -168,8 +178,9 @@ class Schedule:
         """A concrete copy, with fractions of the run and 'rest' turned into step counts."""
         if isinstance(total_steps, bool) or not isinstance(total_steps, numbers.Integral):
             raise TypeError(f"total_steps must be an int, got {total_steps!r}")
-        if total_steps <= 0:
-            raise ValueError(f"total_steps must be > 0, got {total_steps}")
+        if total_steps <= 0 or total_steps > _MAX_STEPS:
+            raise ValueError(f"total_steps must be in 1..2**53 = {_MAX_STEPS}, got "
+                             f"{total_steps if total_steps < 10**30 else f'{float(total_steps):g}'}")
         if self.resolved:
             return self
         return self._resolve(int(total_steps), int(total_steps))
@@ -186,6 +197,12 @@ class Schedule:
     def _child_spans(self, total: int, span: float) -> dict[str, Any]:
         """The span each child schedule argument sees; by default the same as ours."""
         return {}
+
+    def _bound(self) -> float | None:
+        """An upper bound of |value| over all steps, where one is known without evaluating
+        (None: unknown or unbounded).  Products and sums refuse, at construction, operands
+        whose bounds already overflow float64 together."""
+        return None
 
     @property
     def duration(self) -> int | float | None:
@@ -270,9 +287,15 @@ def _is_number(x: Any) -> bool:
 
 
 def _bad_step(step: Any) -> None:
-    if isinstance(step, float) and math.isnan(step):
-        raise ValueError("step must be a number >= 0, got nan")
+    if isinstance(step, float) and not math.isfinite(step):
+        raise ValueError(f"step must be a finite number >= 0, got {step!r}")
     raise ValueError(f"step must be >= 0, got {step!r}")
+
+
+def _overflow(schedule: Schedule, step: Any) -> None:
+    text = repr(step) if not isinstance(step, int) or step < 10**30 else f"(an integer of {len(str(step))} digits)"
+    raise ValueError(f"{schedule!r} cannot be evaluated at step {text}: the value or a step "
+                     "count overflows float64 (steps must be finite floats)") from None
 
 
 def _freeze(v: Any) -> Any:
@@ -353,16 +376,21 @@ def _operands(cls: type[Schedule], items: Any, arg: str, noun: str, kind: str) -
         elif isinstance(f, Schedule):
             flat.append(f)
         elif _is_number(f):
-            v = float(f)
-            if not math.isfinite(v):
-                raise ValueError(f"a {noun} of a {kind} must be finite, got {f!r}")
-            flat.append(v)
+            flat.append(_real(f"a {noun} of a {kind}", f))
         else:
             raise TypeError(f"{arg} must be schedules or numbers, not {type(f).__name__}")
     if len(flat) < 2:
         raise ValueError(f"a {kind} needs at least two {arg}")
     if not any(isinstance(f, Schedule) for f in flat):
         raise ValueError(f"a {kind} needs at least one schedule among its {arg}")
+    bounds = [abs(f) if isinstance(f, float) else f._bound() for f in flat]
+    known = [b for b in bounds if b is not None]
+    total = 1.0 if cls is Product else 0.0
+    for b in known if cls is Product or len(known) == len(bounds) else ():
+        total = total * b if cls is Product else total + b
+    if not math.isfinite(total) and (cls is Product or len(known) == len(bounds)):
+        raise ValueError(f"the {kind} of {', '.join(format_value(f) for f in flat)} can reach "
+                         f"{'±inf'}: its {arg} overflow float64 together")
     return flat
 
 
@@ -414,6 +442,10 @@ class Product(Schedule):
     def _duration(self) -> int | float | None:
         return _longest(self.factors)
 
+    def _bound(self) -> float | None:
+        bounds = [abs(f) if isinstance(f, float) else f._bound() for f in self.factors]
+        return None if None in bounds else math.prod(b for b in bounds if b is not None)
+
     def __repr__(self) -> str:
         return " * ".join(f"({f!r})" if isinstance(f, Sum) else format_value(f) for f in self.factors)
 
@@ -448,6 +480,10 @@ class Sum(Schedule):
 
     def _duration(self) -> int | float | None:
         return _longest(self.terms)
+
+    def _bound(self) -> float | None:
+        bounds = [abs(f) if isinstance(f, float) else f._bound() for f in self.terms]
+        return None if None in bounds else math.fsum(b for b in bounds if b is not None)
 
     def __repr__(self) -> str:
         return " + ".join(format_value(f) for f in self.terms)

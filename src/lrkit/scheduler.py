@@ -18,116 +18,45 @@ from __future__ import annotations
 
 import math
 import numbers
-import sys
 
+from . import _state
 from ._peers import peers_of
-from .plateau import BoundPlateau, PlateauState, bind
+from ._writeplan import (
+    MAX_VALUE,
+    TENSOR,
+    Track,
+    as_float,
+    build,
+    is_tensor,
+    parse_param,
+    range_text,
+    write,
+    write_item,
+)
+from .plateau import PlateauState
 from .schedule import Schedule
 
 TYPE_CHECKING = False  # typing is not imported at run time: `import lrkit` stays fast
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Mapping
     from typing import Any
 
-__all__ = ["Scheduler", "STATE_VERSION", "ON_CHANGE"]
+__all__ = ["Scheduler", "STATE_VERSION", "ON_CHANGE", "UNITS"]
 
 #: version of the ``state_dict`` format
-STATE_VERSION = 1
+STATE_VERSION = _state.VERSION
 #: the policies of ``on_change``
 ON_CHANGE = ("error", "continue", "rescale", "saved")
+#: the clocks a Scheduler counts in: optimizer updates, or the tokens / samples they consumed
+UNITS = _state.UNITS
 
-_MAX = sys.float_info.max
 _MAX_STEP = 2**53  # steps beyond it are not exact in float64 (and t + 1 == t)
-_BELOW_ONE = math.nextafter(1.0, 0.0)
-#: (low, high) allowed for a parameter's values (closed bounds)
-_RANGES: dict[str, tuple[float, float]] = {
-    "lr": (0.0, _MAX),
-    "initial_lr": (0.0, _MAX),
-    "momentum": (0.0, 1.0),
-    "dampening": (0.0, 1.0),
-    "weight_decay": (0.0, _MAX),
-    "betas": (0.0, _BELOW_ONE),
-    "alpha": (0.0, 1.0),
-    "rho": (0.0, 1.0),
-    "eps": (0.0, _MAX),
-    "lr_decay": (0.0, _MAX),
-}
-
-# kinds of slot: how a value is written into a group
-_PLAIN, _TENSOR, _ITEM, _ITEM_TENSOR = 0, 1, 2, 3
-
-
-def parse_param(param: Any) -> tuple[str, int | None]:
-    """``"lr"`` -> ("lr", None); ``"betas[0]"`` -> ("betas", 0)."""
-    if not isinstance(param, str):
-        raise TypeError(f"param must be a string such as 'lr', 'momentum' or 'betas[0]', got {param!r}")
-    name, index = param, None
-    if param.endswith("]") and "[" in param:
-        name, _, rest = param[:-1].partition("[")
-        index = int(rest) if rest.isdigit() and rest.isascii() else -1
-    if not name.isidentifier() or index == -1:
-        raise ValueError(f"param must be a name or name[index] such as 'betas[0]', got {param!r}")
-    return name, index
-
-
-def _is_tensor(x: Any) -> bool:
-    return hasattr(x, "fill_") and hasattr(x, "dim")
-
-
-def _as_float(x: Any, what: str) -> float:
-    if _is_tensor(x):
-        x = x.item()  # once, at construction
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{what} must be a number, got {type(x).__name__} ({x!r})")
-    return float(x)
 
 
 def _as_schedule(s: Any, where: str, total_steps: int | None) -> Schedule:
     from .spec import as_schedule
 
     return as_schedule(dict(s) if isinstance(s, dict) else s, total_steps=total_steps, where=where)
-
-
-class _Track:
-    """One scheduled parameter: per-group schedules, bases, compiled slots.
-
-    ``shared``: the one schedule given for every group (a group added to the
-    optimizer later gets it too), None when schedules were given per group.
-    ``units``: for an absolute track whose values are a base times a factor
-    (torch's classes: their ``base_lrs``), the base of each group; the factor,
-    value / unit, is what compounds with other schedulers on the optimizer.
-    """
-
-    __slots__ = ("param", "key", "index", "relative", "low", "high", "schedules", "bases", "fns",
-                 "shared", "units")
-    fns: list[Callable[[Any], float] | None]  # per group, set by Scheduler._bind
-
-    def __init__(self, param: str, relative: bool, schedules: list[Schedule | None],
-                 bases: list[float], shared: Schedule | None = None,
-                 units: list[float] | None = None) -> None:
-        self.param = param
-        self.key, self.index = parse_param(param)
-        self.relative = relative
-        self.low, self.high = _RANGES.get(self.key, (-_MAX, _MAX))
-        self.schedules = schedules
-        self.bases = bases
-        self.shared = shared
-        self.units = units
-
-    @property
-    def compounds(self) -> bool:
-        """Whether its values are a base times a factor (and so multiply with other schedulers')."""
-        return self.relative or self.units is not None
-
-    def factor(self, i: int, t: Any) -> float:
-        """Group i's factor at step t (1 for a group it leaves alone)."""
-        fn = self.fns[i] if i < len(self.fns) else None
-        if fn is None:
-            return 1.0
-        if self.relative:
-            return fn(t)
-        unit = self.units[i] if self.units is not None and i < len(self.units) else 0.0
-        return fn(t) / unit if unit else 1.0
 
 
 class Scheduler:
@@ -144,8 +73,13 @@ class Scheduler:
         relative: value = base × schedule(t) (base: the group's value now) or,
             when False, value = schedule(t).
         total_steps: resolves schedules whose durations are fractions of the run.
+        unit: the clock the schedule's durations count: ``"steps"`` (optimizer
+            updates, the default), ``"tokens"`` or ``"samples"``; with a token or
+            sample clock ``step(tokens=n)`` / ``step(samples=n)`` advances by the
+            units of this update (they may vary), and the position is an exact integer.
+        total_tokens, total_samples: resolve fractions of the run on that clock.
         on_change: what ``load_state_dict`` does when the saved schedule differs:
-            ``"error"`` (default), ``"continue"`` or ``"rescale"``.
+            ``"error"`` (default), ``"continue"``, ``"rescale"`` or ``"saved"``.
     """
 
     #: values last written when compounded with other schedulers ((track, group) -> value)
@@ -153,23 +87,40 @@ class Scheduler:
     #: what get_last_lr() reports when a ChainedScheduler drives this one (torch's values), else None
     _reported: list[float | None] | None = None
 
+    #: the clock (see ``unit``); the torch-compatible classes count steps
+    unit = "steps"
+
     def __init__(self, optimizer: Any, schedule: Any, *, param: str = "lr", relative: bool = True,
-                 total_steps: int | None = None, on_change: str = "error") -> None:
+                 total_steps: int | None = None, on_change: str = "error", unit: str = "steps",
+                 total_tokens: int | None = None, total_samples: int | None = None) -> None:
         groups = self._check_optimizer(optimizer)
+        total_steps = self._clock(unit, total_steps, total_tokens, total_samples)
         if not isinstance(relative, bool):
             raise TypeError(f"relative must be True or False, got {relative!r}")
         parse_param(param)
         per_group = self._per_group(groups, schedule, total_steps)
         one = not isinstance(schedule, (list, tuple)) and not (isinstance(schedule, dict) and "type" not in schedule)
         shared = per_group[0] if one else None
-        track = _Track(param, relative, per_group, [1.0] * len(groups), shared)
+        track = Track(param, relative, per_group, [1.0] * len(groups), shared)
         if relative:
             track.bases = [self._capture_base(g, i, track) if s is not None else 1.0
                            for i, (g, s) in enumerate(zip(groups, per_group, strict=False))]
         self._setup(optimizer, [track], 0, on_change)
 
+    def _clock(self, unit: Any, total_steps: Any, total_tokens: Any, total_samples: Any) -> Any:
+        """Set the clock; the total of the run on it (for fractions of the run)."""
+        if unit not in UNITS:
+            raise ValueError(f"unit must be one of {', '.join(map(repr, UNITS))}; got {unit!r}")
+        totals = {"steps": total_steps, "tokens": total_tokens, "samples": total_samples}
+        for other, given in totals.items():
+            if other != unit and given is not None:
+                raise ValueError(f"total_{other}={given!r} does not apply to a clock in {unit}: "
+                                 f"give total_{unit}= (or unit={other!r})")
+        self.unit = unit
+        return totals[unit]
+
     @staticmethod
-    def _capture_base(g: dict[str, Any], i: int, track: _Track) -> float:
+    def _capture_base(g: dict[str, Any], i: int, track: Track) -> float:
         """A group's base value: ``initial_<param>``, set (like torch) to the value now if absent."""
         key, index = track.key, track.index
         if key not in g:
@@ -177,8 +128,8 @@ class Scheduler:
         init = "initial_" + track.param
         if init not in g:
             cur = g[key] if index is None else g[key][index]
-            g[init] = cur.clone() if _is_tensor(cur) else cur
-        return _as_float(g[init], f"param_groups[{i}][{init!r}]")
+            g[init] = cur.clone() if is_tensor(cur) else cur
+        return as_float(g[init], f"param_groups[{i}][{init!r}]")
 
     # -- construction ---------------------------------------------------------
     @staticmethod
@@ -225,7 +176,7 @@ class Scheduler:
         one = _as_schedule(schedule, "schedule", total_steps)
         return [one] * n
 
-    def _setup(self, optimizer: Any, tracks: list[_Track], start: int | float,
+    def _setup(self, optimizer: Any, tracks: list[Track], start: int | float,
                on_change: str = "error") -> None:
         if on_change not in ON_CHANGE:
             raise ValueError(f"on_change must be one of {', '.join(map(repr, ON_CHANGE))}; got {on_change!r}")
@@ -291,7 +242,7 @@ class Scheduler:
         for st, sd in zip(self._plateaus, saved, strict=False):
             st.load_state_dict(sd)
 
-    def _add_group(self, track: _Track, i: int, g: dict[str, Any]) -> None:
+    def _add_group(self, track: Track, i: int, g: dict[str, Any]) -> None:
         """Schedule group i, added to the optimizer after construction: the all-groups
         schedule with the group's own value as its base."""
         if track.shared is None:
@@ -304,61 +255,11 @@ class Scheduler:
         track.bases.append(self._capture_base(g, i, track) if track.relative else 1.0)
 
     def _bind(self) -> None:
-        """Bind plateau nodes to live states and compile the write slots."""
+        """Bind plateau nodes to live states and compile the write plan."""
         groups = self.optimizer.param_groups
         self._groups, self._n_groups = groups, len(groups)
         self._plateaus = []
-        memo: dict[int, Schedule] = {}
-        slots = []
-        index: dict[tuple[int, str], int | None] = {}
-        shared: dict[Schedule, Schedule] = {}  # equal schedules (no plateau state) share a closure
-        for track in self._tracks:
-            fns: list[Callable[[Any], float] | None] = [None] * len(track.schedules)
-            track.fns = fns
-            for i, s in enumerate(track.schedules):
-                if s is None:
-                    continue
-                n_states = len(self._plateaus)
-                bound = bind(s, self._plateaus, memo)
-                fn = bound._fn or bound._build()
-                # value = offset + scale·unit(t) with the same arithmetic (torch's per-group
-                # schedules differ only so): groups that share ``unit`` evaluate it once a step
-                base, offset, unit = track.bases[i], None, fn
-                if len(self._plateaus) == n_states:
-                    affine = bound._affine() if base == 1.0 else None
-                    u = bound
-                    if affine is not None:
-                        offset, base, u = affine
-                    u = shared.setdefault(u, u)
-                    unit = u._fn or u._build()
-                g = groups[i]
-                if track.key not in g:
-                    raise KeyError(f"param_groups[{i}] has no {track.key!r} to schedule")
-                cur = g[track.key]
-                if track.index is None:
-                    kind = _TENSOR if _is_tensor(cur) else _PLAIN
-                else:
-                    if not isinstance(cur, (list, tuple)) or len(cur) <= track.index:
-                        raise ValueError(f"param_groups[{i}][{track.key!r}] has no index {track.index}")
-                    kind = _ITEM_TENSOR if _is_tensor(cur[track.index]) else _ITEM
-                slots.append((g, track.key, unit, base, kind, i, track.low, track.high, offset))
-                fns[i] = fn
-                index[i, track.key] = track.index
-        self._slots = slots
-        self._index = index
-        # The step plan: each distinct closure is evaluated once a step, and its value written
-        # into every group that follows it; plain float entries take the leanest loop.
-        plan: dict[int, tuple[Any, list[Any], list[Any], list[Any]]] = {}
-        for g, key, unit, base, kind, i, low, high, offset in slots:
-            _, scaled, shifted, other = plan.setdefault(id(unit), (unit, [], [], []))
-            if kind != _PLAIN:
-                other.append((g, key, base, kind, i, low, high, offset))
-            elif offset is None:
-                scaled.append((g, key, base, i, low, high))
-            else:
-                shifted.append((g, key, offset, base, i, low, high))
-        # empty lists become None: the step skips them with one test
-        self._plan = [(u, a or None, b or None, c or None) for u, a, b, c in plan.values()]
+        self._plan = build(groups, self._tracks, self._plateaus)
 
     # -- stepping -------------------------------------------------------------
     def _apply(self, t: int | float) -> None:
@@ -386,14 +287,14 @@ class Scheduler:
                         self._out_of_range(i, key, t, v)
                     g[key] = v
             if other:
-                for g, key, base, kind, i, low, high, offset in other:
+                for g, key, base, kind, i, low, high, offset, index in other:
                     v = base * f if offset is None else offset + base * f
                     if not low <= v <= high:
                         self._out_of_range(i, key, t, v)
-                    if kind == _TENSOR:
+                    if kind == TENSOR:
                         g[key].fill_(v)  # in place: no new tensor, no recompile, no host sync
                     else:
-                        self._write_item(g, key, kind, v, i)
+                        write_item(g, key, index, kind, v)
 
     def _apply_compound(self, t: int | float, others: list[Any]) -> None:
         """Write step t with the factors of the optimizer's other schedulers multiplied in."""
@@ -410,41 +311,15 @@ class Scheduler:
                         v *= o._factor(track.param, i)
                 if not track.low <= v <= track.high:
                     self._out_of_range(i, track.key, t, v)
-                g = groups[i]
-                cur = g[track.key]
-                if track.index is None:
-                    if _is_tensor(cur):
-                        cur.fill_(v)
-                    else:
-                        g[track.key] = v
-                else:
-                    self._write_item(g, track.key, _ITEM_TENSOR if _is_tensor(cur[track.index]) else _ITEM, v, i)
+                write(groups[i], track, v)
                 written[k, i] = v
         self._written = written
 
-    def _write_item(self, g: dict[str, Any], key: str, kind: int, v: float, i: int) -> None:
-        """Write one item of a tuple/list entry such as ``betas``."""
-        index = self._index[i, key]
-        assert index is not None  # only item slots (betas[0]...) come here
-        if kind == _ITEM_TENSOR:
-            g[key][index].fill_(v)
-            return
-        seq = g[key]
-        items = [*seq[:index], v, *seq[index + 1:]]
-        g[key] = tuple(items) if isinstance(seq, tuple) else items
-
     def _out_of_range(self, i: int, key: str, t: Any, v: float) -> None:
         track = next(tr for tr in self._tracks if tr.key == key and tr.schedules[i] is not None)
-        low, high = track.low, track.high
-        if high == _BELOW_ONE:
-            rng = f"[{low:g}, 1)"
-        elif high == _MAX:
-            rng = f">= {low:g}" if low > -_MAX else "finite"
-        else:
-            rng = f"[{low:g}, {high:g}]"
         raise ValueError(
             f"the schedule of param_groups[{i}][{track.param!r}] gives {v!r} at step {t}, "
-            f"outside the allowed range ({rng}): {track.schedules[i]!r}"
+            f"outside the allowed range ({range_text(track.low, track.high)}): {track.schedules[i]!r}"
         )
 
     #: whether ``step(epoch)`` takes fractional steps (torch's classes but one take integers)
@@ -469,11 +344,36 @@ class Scheduler:
             raise ValueError(f"{what} must be an integer for {type(self).__name__}, got {epoch!r}")
         return e
 
-    def step(self, epoch: int | float | None = None) -> None:
-        """Advance one step, or jump to ``epoch`` (any step, forward or back)."""
-        t = self.last_epoch + 1 if epoch is None else self._check_epoch(epoch)
+    def step(self, epoch: int | float | None = None, *, tokens: int | None = None,
+             samples: int | None = None) -> None:
+        """Advance one step, or jump to ``epoch`` (any step, forward or back).  On a token
+        (sample) clock: ``step(tokens=n)`` advances by the n tokens of this update."""
+        if tokens is None and samples is None and self.unit == "steps":
+            t = self.last_epoch + 1 if epoch is None else self._check_epoch(epoch)
+        else:
+            t = self._advance(epoch, tokens, samples)
         self.last_epoch = t
         self._apply(t)
+
+    def _advance(self, epoch: Any, tokens: Any, samples: Any) -> int | float:
+        """The position after ``step(epoch, tokens=, samples=)`` on a token or sample clock."""
+        unit = self.unit
+        counts = {"tokens": tokens, "samples": samples}
+        for name, n in counts.items():
+            if n is not None and name != unit:
+                raise TypeError(f"step({name}=...) needs a clock in {name}; this scheduler counts {unit}"
+                                + (f" (build it with unit={name!r})" if unit == "steps" else ""))
+        n = counts.get(unit)
+        if epoch is not None:
+            if n is not None:
+                raise TypeError(f"give step(epoch) (a position to jump to) or step({unit}=n), not both")
+            return self._check_epoch(epoch)
+        if n is None:
+            raise TypeError(f"this scheduler counts {unit}: advance it with step({unit}=n), the {unit} "
+                            "consumed by this update")
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+            raise ValueError(f"{unit} must be an integer >= 0 (the {unit} of this update), got {n!r}")
+        return self._check_epoch(self.last_epoch + int(n), f"the position after {unit}={n!r}")
 
     def report(self, metric: Any) -> bool:
         """Feed a metric to every plateau node; True when a scale was reduced.
@@ -503,7 +403,7 @@ class Scheduler:
         for i, x in enumerate(self._last_values(track)):
             if x is None:
                 cur = groups[i][track.key]
-                x = _as_float(cur if track.index is None else cur[track.index], "value")
+                x = as_float(cur if track.index is None else cur[track.index], "value")
             out.append(x)
         return out
 
@@ -515,7 +415,7 @@ class Scheduler:
                 return self._last_values(track)
         raise KeyError(f"this scheduler does not schedule {param!r}")
 
-    def _last_values(self, track: _Track) -> list[float | None]:
+    def _last_values(self, track: Track) -> list[float | None]:
         if self._reported is not None and track is self._tracks[0]:
             return list(self._reported)  # set by a ChainedScheduler for its children, as torch reports them
         t = self._applied  # recomputed, not stored every step: the hot path stays lean
@@ -554,13 +454,14 @@ class Scheduler:
                 "param": track.param,
                 "relative": track.relative,
                 "bases": list(track.bases) if track.relative else None,
-                "schedules": [None if s is None else _schedule_state(s) for s in track.schedules],
+                "schedules": [None if s is None else _state.schedule_state(s) for s in track.schedules],
             })
         return {
             "format": "lrkit.Scheduler",
             "version": STATE_VERSION,
             "class": type(self).__name__,
             "last_epoch": self.last_epoch,
+            "unit": self.unit,
             "tracks": tracks,
             "plateaus": [st.state_dict() for st in self._plateaus],
         }
@@ -573,42 +474,18 @@ class Scheduler:
         scheduler's, ``on_change`` (default: the one given at construction)
         decides: ``"error"`` raises a ValueError that shows both; ``"continue"``
         keeps the step and uses this scheduler's schedules; ``"rescale"`` keeps
-        the fraction of the run done: step × new duration / old duration.
+        the fraction of the run done: step × new duration / old duration;
+        ``"saved"`` continues with the saved schedules (torch's behaviour).
         """
         policy = self.on_change if on_change is None else on_change
         if policy not in ON_CHANGE:
             raise ValueError(f"on_change must be one of {', '.join(map(repr, ON_CHANGE))}; got {policy!r}")
         sd = self._checked_state(state_dict)
-        if len(sd["tracks"]) != len(self._tracks):
-            raise ValueError(
-                f"state_dict schedules {len(sd['tracks'])} parameter(s), this scheduler {len(self._tracks)}"
-            )
-        changes: list[str] = []
-        old_durations: list[Any] = []
-        for k, (saved, track) in enumerate(zip(sd["tracks"], self._tracks, strict=False)):
-            if saved["param"] != track.param or saved["relative"] != track.relative:
-                raise ValueError(
-                    f"state_dict track {k} schedules {saved['param']!r} (relative={saved['relative']}), "
-                    f"this scheduler {track.param!r} (relative={track.relative})"
-                )
-            if len(saved["schedules"]) != len(track.schedules):
-                raise ValueError(
-                    f"state_dict has {len(saved['schedules'])} param groups, the optimizer "
-                    f"{len(track.schedules)}"
-                )
-            for i, (ss, s) in enumerate(zip(saved["schedules"], track.schedules, strict=False)):
-                now = None if s is None else _schedule_state(s)
-                if not _same_schedule(ss, now):
-                    changes.append(
-                        f"param_groups[{i}][{track.param!r}]:\n  saved: {_text(ss)}\n  now:   {_text(now)}"
-                    )
-                old_durations.append(_saved_duration(ss))
-            if track.relative and saved["bases"] is not None:
-                for i, (b_old, b_now) in enumerate(zip(saved["bases"], track.bases, strict=False)):
-                    if track.schedules[i] is not None and float(b_old) != b_now:
-                        changes.append(
-                            f"param_groups[{i}] base {track.param}: saved {b_old!r}, now {b_now!r}"
-                        )
+        saved_unit = sd.get("unit", "steps")
+        if saved_unit != self.unit:
+            raise ValueError(f"state_dict counts {saved_unit}, this scheduler {self.unit}: its position "
+                             f"({sd['last_epoch']}) cannot be read on this clock")
+        changes, old_durations = _state.changes(sd["tracks"], self._tracks)
         step = sd["last_epoch"]
         if changes:
             if policy == "error":
@@ -660,60 +537,8 @@ class Scheduler:
                 track.bases = [float(b) for b in saved["bases"]]
 
     def _checked_state(self, sd: Any) -> dict[str, Any]:
-        """``sd`` validated as a state_dict of this class (every key, type and range)."""
-        if not isinstance(sd, dict):
-            raise TypeError(f"state_dict must be a dict, got {type(sd).__name__}")
-        if sd.get("format") != "lrkit.Scheduler":
-            raise ValueError(
-                "state_dict is not an lrkit Scheduler state (no format='lrkit.Scheduler'); "
-                f"keys: {sorted(map(str, sd))[:8]}"
-            )
-        version = sd.get("version")
-        if type(version) is not int or version != STATE_VERSION:
-            raise ValueError(
-                f"state_dict version {version!r} is not supported (this lrkit reads {STATE_VERSION})"
-            )
-        name = type(self).__name__
-        if sd.get("class") != name:
-            raise ValueError(f"state_dict was saved by {sd.get('class')!r}, this scheduler is a {name!r}")
-        allowed = {"format", "version", "class", "last_epoch", "tracks", "plateaus", *self._STATE_EXTRA}
-        extra = sorted(map(str, set(sd) - allowed))
-        if extra:
-            raise ValueError(f"state_dict has keys that a {name} state does not: {extra}")
-        for key in ("last_epoch", "tracks", "plateaus"):
-            if key not in sd:
-                raise ValueError(f"state_dict lacks {key!r}")
-        out = dict(sd)
-        out["last_epoch"] = self._check_epoch(sd["last_epoch"], "state_dict['last_epoch']")
-        tracks = sd["tracks"]
-        if not isinstance(tracks, list) or not tracks:
-            raise ValueError("state_dict['tracks'] must be a non-empty list")
-        for k, tr in enumerate(tracks):
-            where = f"state_dict['tracks'][{k}]"
-            if not isinstance(tr, dict) or set(tr) != {"param", "relative", "bases", "schedules"}:
-                raise ValueError(f"{where} must hold exactly param, relative, bases, schedules")
-            if not isinstance(tr["param"], str) or not isinstance(tr["relative"], bool):
-                raise ValueError(f"{where}: param must be a string and relative True or False")
-            if not isinstance(tr["schedules"], list):
-                raise ValueError(f"{where}['schedules'] must be a list")
-            for i, s in enumerate(tr["schedules"]):
-                if s is not None and (not isinstance(s, dict) or set(s) != {"config", "text"}
-                                      or not isinstance(s["text"], str)
-                                      or not (s["config"] is None or isinstance(s["config"], dict))):
-                    raise ValueError(f"{where}['schedules'][{i}] must hold config (a dict or None) and text")
-            bases = tr["bases"]
-            if bases is None:
-                continue
-            if not tr["relative"]:
-                raise ValueError(f"{where}['bases'] must be None: the track is absolute (relative=False)")
-            if not isinstance(bases, list) or len(bases) != len(tr["schedules"]):
-                raise ValueError(f"{where}['bases'] must be a list, one per group")
-            for i, b in enumerate(bases):
-                if isinstance(b, bool) or not isinstance(b, (int, float)) or not -_MAX <= b <= _MAX:
-                    raise ValueError(f"{where}['bases'][{i}] must be a finite number, got {b!r}")
-        if not isinstance(sd["plateaus"], list):
-            raise ValueError("state_dict['plateaus'] must be a list")
-        return out
+        """``sd`` validated as a state_dict of this class (see :mod:`lrkit._state`)."""
+        return _state.check(sd, type(self).__name__, self._STATE_EXTRA, self._check_epoch, MAX_VALUE)
 
     def _rescaled(self, step: int | float, old_durations: list[Any]) -> int | float:
         if any(d is None for d in old_durations) or not old_durations:
@@ -730,7 +555,6 @@ class Scheduler:
     # pickling and copying: the compiled write slots are rebuilt, plateau states kept
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state.pop("_slots", None)
         state.pop("_plan", None)
         state.pop("_peers", None)  # weak references: the copy joins its optimizer's peers anew
         state.pop("_peer_refs", None)
@@ -749,44 +573,3 @@ class Scheduler:
         s = self._tracks[0].schedules
         what = repr(s[0]) if all(x is s[0] for x in s) else "per-group schedules"
         return f"<{type(self).__name__} {self._tracks[0].param} at step {self.last_epoch}: {what}>"
-
-
-def _schedule_state(s: Schedule) -> dict[str, Any]:
-    try:
-        config: Any = s.to_config()
-    except TypeError:
-        config = None  # custom callables cannot be saved
-    return {"config": config, "text": repr(s)}
-
-
-def _same_schedule(saved: Any, now: Any) -> bool:
-    if saved is None or now is None:
-        return saved is None and now is None
-    if saved["config"] is not None and now["config"] is not None:
-        return _canonical(saved["config"]) == _canonical(now["config"])
-    return saved["text"] == now["text"]
-
-
-def _canonical(cfg: Any) -> Any:
-    """Configs compared after a JSON round trip (tuples vs lists, int vs float keys)."""
-    import json
-
-    return json.loads(json.dumps(cfg))
-
-
-def _text(state: Any) -> str:
-    return "(not scheduled)" if state is None else state["text"]
-
-
-def _saved_duration(state: Any) -> Any:
-    if state is None or state["config"] is None:
-        return None
-    from .spec import from_config
-
-    try:
-        return from_config(state["config"]).duration
-    except (TypeError, ValueError):
-        return None
-
-
-assert BoundPlateau  # type: ignore[truthy-function]  # re-exported for adapters

@@ -70,6 +70,9 @@ class constant(Schedule):
     def _duration(self) -> Any:
         return 0
 
+    def _bound(self) -> Any:
+        return abs(self.value)
+
 
 @register
 class linear(Schedule):
@@ -83,8 +86,9 @@ class linear(Schedule):
     name = "linear"
 
     def __init__(self, steps: Any, start: float = 1.0, end: float = 0.0) -> None:
-        self._store(steps=v.duration("steps", steps), start=v.real("start", start),
-                    end=v.real("end", end))
+        start, end = v.real("start", start), v.real("end", end)
+        v.difference("end − start", start, end)
+        self._store(steps=v.duration("steps", steps), start=start, end=end)
 
     def _eval(self, t: Any, m: Any) -> Any:
         a, b = self.start, self.end
@@ -119,6 +123,9 @@ class linear(Schedule):
     def _duration(self) -> Any:
         return self.steps
 
+    def _bound(self) -> Any:
+        return max(abs(self.start), abs(self.end))
+
 
 @register
 class cosine(Schedule):
@@ -134,8 +141,9 @@ class cosine(Schedule):
 
     def __init__(self, steps: Any, start: float = 1.0, end: float = 0.0,
                  exponent: float = 1.0) -> None:
-        self._store(steps=v.duration("steps", steps), start=v.real("start", start),
-                    end=v.real("end", end),
+        start, end = v.real("start", start), v.real("end", end)
+        v.difference("end − start", start, end)
+        self._store(steps=v.duration("steps", steps), start=start, end=end,
                     exponent=v.real("exponent", exponent, low=0.0, low_open=True))
 
     def _eval(self, t: Any, m: Any) -> Any:
@@ -186,6 +194,9 @@ class cosine(Schedule):
     def _duration(self) -> Any:
         return self.steps
 
+    def _bound(self) -> Any:
+        return max(abs(self.start), abs(self.end))
+
 
 @register
 class polynomial(Schedule):
@@ -198,8 +209,9 @@ class polynomial(Schedule):
 
     def __init__(self, steps: Any, start: float = 1.0, end: float = 0.0,
                  power: float = 1.0) -> None:
-        self._store(steps=v.duration("steps", steps), start=v.real("start", start),
-                    end=v.real("end", end),
+        start, end = v.real("start", start), v.real("end", end)
+        v.difference("end − start", start, end)
+        self._store(steps=v.duration("steps", steps), start=start, end=end,
                     power=v.real("power", power, low=0.0, low_open=True))
 
     def _eval(self, t: Any, m: Any) -> Any:
@@ -216,6 +228,9 @@ class polynomial(Schedule):
 
     def _duration(self) -> Any:
         return self.steps
+
+    def _bound(self) -> Any:
+        return max(abs(self.start), abs(self.end))
 
 
 @register
@@ -240,13 +255,14 @@ class exponential(Schedule):
             return m.maximum(m.full(t, 0.0), self.floor)
         e = t // self.every if self.staircase else t / self.every
         value = self.start * m.pow(self.gamma, e)
-        if m.is_scalar and math.isinf(value):
-            raise ValueError(f"{self!r} overflows float64 at step {t} (gamma={self.gamma} > 1)")
+        if self.gamma > 1:
+            value = m.require_finite(value, f"{self!r} overflows float64 (gamma={self.gamma} > 1)")
         return m.maximum(value, self.floor)
 
     def _compile(self) -> Any:
         gamma, start, every, floor = self.gamma, self.start, self.every, self.floor
         staircase, pow_, inf = self.staircase, math.pow, math.inf
+        text = repr(self)  # the closure holds no reference to self (no reference cycle)
         if start == 0.0:
             held = max(0.0, floor)
             return lambda t: held
@@ -257,7 +273,7 @@ class exponential(Schedule):
             except OverflowError:
                 value = start * inf
             if value == inf or value == -inf:
-                raise ValueError(f"{self!r} overflows float64 at step {t} (gamma={gamma} > 1)")
+                raise ValueError(f"{text} overflows float64 at step {t} (gamma={gamma} > 1)")
             return floor if floor > value else value
 
         return fn
@@ -279,8 +295,8 @@ class step(Schedule):
             return m.full(t, 0.0)
         k = t // self.every
         value = self.start * m.pow(self.gamma, k)
-        if m.is_scalar and math.isinf(value):
-            raise ValueError(f"{self!r} overflows float64 at step {t} (gamma={self.gamma} > 1)")
+        if self.gamma > 1:
+            value = m.require_finite(value, f"{self!r} overflows float64 (gamma={self.gamma} > 1)")
         return value
 
     def _affine(self) -> Any:
@@ -291,6 +307,7 @@ class step(Schedule):
         gamma, start, every, pow_, inf = self.gamma, self.start, self.every, math.pow, math.inf
         if start == 0.0:
             return lambda t: 0.0
+        text = repr(self)  # the closure holds no reference to self (no reference cycle)
 
         def fn(t: Any) -> float:
             try:
@@ -298,7 +315,7 @@ class step(Schedule):
             except OverflowError:
                 value = start * inf
             if value == inf or value == -inf:
-                raise ValueError(f"{self!r} overflows float64 at step {t} (gamma={gamma} > 1)")
+                raise ValueError(f"{text} overflows float64 at step {t} (gamma={gamma} > 1)")
             return value
 
         return fn
@@ -327,9 +344,12 @@ class multistep(Schedule):
     name = "multistep"
 
     def __init__(self, milestones: Sequence[Any], gamma: float = 0.1, start: float = 1.0) -> None:
-        self._store(milestones=_sorted_steps("milestones", milestones, strict=False),
-                    gamma=v.real("gamma", gamma, low=0.0, low_open=True),
-                    start=v.real("start", start))
+        ms = _sorted_steps("milestones", milestones, strict=False)
+        gamma, start = v.real("gamma", gamma, low=0.0, low_open=True), v.real("start", start)
+        if start * SCALAR.pow(gamma, len(ms)) - start * SCALAR.pow(gamma, len(ms)) != 0.0:
+            raise ValueError(f"gamma ({gamma}) ** {len(ms)} milestones overflows float64 "
+                             f"(start={start}); use a smaller gamma")
+        self._store(milestones=ms, gamma=gamma, start=start)
 
     def _eval(self, t: Any, m: Any) -> Any:
         k: Any = t * 0
@@ -346,7 +366,7 @@ class multistep(Schedule):
         import bisect
 
         ms, g, s = list(self.milestones), self.gamma, self.start
-        powers = [s * g**k for k in range(len(ms) + 1)]
+        powers = [s * SCALAR.pow(g, k) for k in range(len(ms) + 1)]  # finite: checked at construction
         return lambda t: powers[bisect.bisect_right(ms, t)]
 
     def _duration(self) -> Any:
@@ -391,6 +411,10 @@ class piecewise(Schedule):
         return self.boundaries[-1] if self.boundaries else None
 
 
+    def _bound(self) -> Any:
+        return max(abs(x) for x in self._values)
+
+
 _INTERP_KINDS = ("linear", "cosine", "exponential")
 
 
@@ -420,6 +444,15 @@ class interpolate(Schedule):
             if kind == "exponential" and val <= 0:
                 raise ValueError(f"points[{i}] value must be > 0 for kind='exponential', got {val}")
             pts.append((s, val))
+        for i in range(1, len(pts)):
+            (_, v0), (_, v1) = pts[i - 1], pts[i]
+            if kind == "exponential":
+                r = v1 / v0
+                if not 2.2250738585072014e-308 <= r < math.inf:  # a normal float: v0·r^q is exact enough
+                    raise ValueError(f"points[{i}] value / points[{i - 1}] value = {v1!r} / {v0!r} is "
+                                     "outside the float64 range; kind='exponential' needs a finite ratio")
+            else:
+                v.difference(f"points[{i}] value − points[{i - 1}] value", v0, v1)
         steps = [s for s, _ in pts]
         if all(isinstance(s, (int, float)) for s in steps):
             nums = [s for s in steps if isinstance(s, (int, float))]  # = steps, typed as numbers
@@ -491,6 +524,9 @@ class interpolate(Schedule):
     def _duration(self) -> Any:
         return self.points[-1][0]
 
+    def _bound(self) -> Any:
+        return max(abs(x) for _, x in self.points)
+
 
 @register
 class inverse_sqrt(Schedule):
@@ -502,8 +538,13 @@ class inverse_sqrt(Schedule):
     name = "inverse_sqrt"
 
     def __init__(self, warmup: Any, start: float = 1.0, timescale: Any = None) -> None:
-        self._store(warmup=v.duration("warmup", warmup), start=v.real("start", start),
-                    timescale=None if timescale is None else v.duration("timescale", timescale))
+        warmup = v.duration("warmup", warmup)
+        timescale = None if timescale is None else v.duration("timescale", timescale)
+        if isinstance(warmup, (int, float)) and isinstance(timescale, (int, float)) \
+                and not warmup + (timescale - warmup) > 0:
+            raise ValueError(f"timescale ({timescale!r}) is lost next to warmup ({warmup!r}) in "
+                             "float64: t + (timescale − warmup) must stay > 0 from t = warmup on")
+        self._store(warmup=warmup, start=v.real("start", start), timescale=timescale)
 
     def _eval(self, t: Any, m: Any) -> Any:
         w = self.warmup
@@ -517,6 +558,9 @@ class inverse_sqrt(Schedule):
         ts = w if self.timescale is None else self.timescale
         c, sqrt = ts - w, math.sqrt
         return lambda t: start * (t / w) if t < w else start / sqrt((t + c) / ts)
+
+    def _bound(self) -> Any:
+        return abs(self.start)
 
 
 @register
@@ -540,6 +584,10 @@ class inverse_time(Schedule):
         if self.staircase:
             return lambda t: start / (1 + rate * (t // every))
         return lambda t: start / (1 + rate * (t / every))
+
+
+    def _bound(self) -> Any:
+        return abs(self.start)
 
 
 _ANNEAL = ("cos", "linear")
@@ -574,6 +622,15 @@ class onecycle(Schedule):
                                             low_open=True),
                     anneal=v.choice("anneal", anneal, _ANNEAL),
                     three_phase=v.boolean("three_phase", three_phase))
+        initial = self.peak / self.div_factor
+        low = initial / self.final_div_factor
+        if not math.isfinite(initial) or not math.isfinite(low):
+            raise ValueError(f"peak / div_factor / final_div_factor = {self.peak!r} / {self.div_factor!r} "
+                             f"/ {self.final_div_factor!r} overflows float64; div_factor and "
+                             "final_div_factor must keep the values finite")
+        v.difference("peak − peak/div_factor", initial, self.peak)
+        v.difference("peak/div_factor − minimum", low, initial)
+        v.difference("peak − minimum", low, self.peak)
         if isinstance(steps, (int, float)):
             self._check_phases()
 
@@ -593,10 +650,7 @@ class onecycle(Schedule):
         initial = self.peak / self.div_factor
         low = initial / self.final_div_factor
         a, b, c = values if values is not None else (initial, self.peak, low)
-        n, p = self.steps, self.pct_start
-        if self.three_phase:
-            return [(float(p * n) - 1, a, b), (float(2 * p * n) - 2, b, a), (n - 1, a, c)]
-        return [(float(p * n) - 1, a, b), (n - 1, b, c)]
+        return onecycle_phases(self.steps, self.pct_start, self.three_phase, (a, b, c))
 
     def _eval(self, t: Any, m: Any) -> Any:
         return _phases_eval(t, m, self.phases(), self.anneal)
@@ -606,6 +660,16 @@ class onecycle(Schedule):
 
     def _duration(self) -> Any:
         return self.steps
+
+
+def onecycle_phases(n: Any, p: float, three_phase: bool, values: tuple[float, float, float]
+                    ) -> list[tuple[float, float, float]]:
+    """torch OneCycleLR's phases [(end_step, from, to)] for values (initial, peak, last)
+    (any steps and pct_start, also those that leave a phase empty)."""
+    a, b, c = values
+    if three_phase:
+        return [(float(p * n) - 1, a, b), (float(2 * p * n) - 2, b, a), (n - 1, a, c)]
+    return [(float(p * n) - 1, a, b), (n - 1, b, c)]
 
 
 def _phases_eval(t: Any, m: Any, phases: list[tuple[float, float, float]], anneal: str) -> Any:
@@ -687,9 +751,16 @@ class cyclic(Schedule):
 
     def __init__(self, low: float, high: float, up: Any, down: Any = None,
                  mode: str = "triangular", gamma: float = 1.0) -> None:
-        self._store(low=v.real("low", low), high=v.real("high", high), up=v.duration("up", up),
-                    down=None if down is None else v.duration("down", down),
-                    mode=v.choice("mode", mode, _CYCLIC_MODES),
+        low, high = v.real("low", low), v.real("high", high)
+        v.difference("high − low", low, high)
+        up = v.duration("up", up)
+        down = None if down is None else v.duration("down", down, allow_zero=True)
+        if isinstance(up, (int, float)) and isinstance(down, (int, float)) and down != 0:
+            ratio = up / (up + down)
+            if not 0.0 < ratio < 1.0:
+                raise ValueError(f"up ({up!r}) and down ({down!r}) are too far apart: up/(up + down) "
+                                 "must be a float strictly between 0 and 1, not rounded to either")
+        self._store(low=low, high=high, up=up, down=down, mode=v.choice("mode", mode, _CYCLIC_MODES),
                     gamma=v.real("gamma", gamma, low=0.0, low_open=True))
 
     def _eval(self, t: Any, m: Any) -> Any:
@@ -697,17 +768,25 @@ class cyclic(Schedule):
         down = up if self.down is None else float(self.down)
         size = up + down
         ratio = up / size
-        k = t // size
-        cycle = k + 1
-        x = (t - k * size) / size  # = 1 + t/size − cycle, without the cancellation
-        h = m.where(x <= ratio, x / ratio, (x - 1) / (ratio - 1))
-        if self.mode == "triangular":
-            scale: Any = 1.0
-        elif self.mode == "triangular2":
-            scale = 1 / m.pow(2.0, cycle - 1)
-        else:
-            scale = m.pow(self.gamma, t)
+        r = m.fmod(t, size)  # t mod size, exact at any step
+        cycle = (t - r) / size + 1
+        x = r / size  # = 1 + t/size − cycle, without the cancellation
+        # with down = 0 (a sawtooth) x < 1 = ratio: the falling branch is never taken
+        h = m.where(x <= ratio, x / ratio, (x - 1) / ((ratio - 1) or 1.0))
+        scale = self.scale(t if self.mode == "exp_range" else cycle, m)
         return self.low + (self.high - self.low) * h * scale
+
+    def scale(self, x: Any, m: Any = SCALAR) -> Any:
+        """The mode's amplitude factor: 1 (``triangular``), 1/2^(x−1) (``triangular2``, x
+        the cycle number) or gamma^x (``exp_range``, x the step)."""
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / m.pow(2.0, x - 1)
+        scale = m.pow(self.gamma, x)
+        if self.gamma > 1:
+            scale = m.require_finite(scale, f"{self!r} overflows float64 (gamma={self.gamma} > 1)")
+        return scale
 
     def _compile(self) -> Any:
         up = float(self.up)
@@ -715,19 +794,23 @@ class cyclic(Schedule):
         size = up + down
         ratio = up / size
         low, d, mode, gamma = self.low, self.high - self.low, self.mode, self.gamma
-        pow_ = SCALAR.pow
-        r1 = ratio - 1
+        pow_, fmod = SCALAR.pow, math.fmod
+        r1 = (ratio - 1) or 1.0
+        overflow = f"{self!r} overflows float64 (gamma={gamma} > 1)"  # the closure holds no self
 
         def fn(t: Any) -> float:
-            k = t // size
-            cycle = k + 1
-            x = (t - k * size) / size
+            r = fmod(t, size)
+            cycle = (t - r) / size + 1
+            x = r / size
             h = x / ratio if x <= ratio else (x - 1) / r1
             if mode == "triangular":
                 return low + d * h
             if mode == "triangular2":
                 return low + d * h * (1 / pow_(2.0, cycle - 1))
-            return low + d * h * pow_(gamma, t)
+            scale = pow_(gamma, t)
+            if scale == math.inf:
+                raise ValueError(overflow)
+            return low + d * h * scale
 
         return fn
 
@@ -761,11 +844,15 @@ class wsd(Schedule):
         decay = v.duration("decay", decay, allow_zero=True)
         decay_from = None if decay_from is None else v.duration("decay_from", decay_from,
                                                                 allow_zero=True)
-        self._store(steps=steps, warmup=warmup, decay=decay, peak=v.real("peak", peak),
-                    end=v.real("end", end), shape=v.choice("shape", shape, _WSD_SHAPES),
+        peak, end = v.real("peak", peak), v.real("end", end)
+        v.difference("peak − end", end, peak)
+        # 2π·cycles·q must stay finite (cos of inf is a domain error)
+        cycles = v.real("cycles", cycles, low=0.0, high=1e300, low_open=True)
+        self._store(steps=steps, warmup=warmup, decay=decay, peak=peak,
+                    end=end, shape=v.choice("shape", shape, _WSD_SHAPES),
                     decay_from=decay_from,
                     warmup_shape=v.choice("warmup_shape", warmup_shape, _WSD_SHAPES),
-                    cycles=v.real("cycles", cycles, low=0.0, low_open=True))
+                    cycles=cycles)
         if all(isinstance(x, (int, float)) for x in (steps, warmup, decay)):
             if decay_from is None and warmup + decay > steps:
                 raise ValueError(
@@ -864,6 +951,9 @@ class wsd(Schedule):
     def _duration(self) -> Any:
         return self.decay_start + self.decay
 
+    def _bound(self) -> Any:
+        return max(abs(self.peak), abs(self.end))
+
 
 @register
 class rex(Schedule):
@@ -873,8 +963,9 @@ class rex(Schedule):
     name = "rex"
 
     def __init__(self, steps: Any, start: float = 1.0, end: float = 0.0) -> None:
-        self._store(steps=v.duration("steps", steps), start=v.real("start", start),
-                    end=v.real("end", end))
+        start, end = v.real("start", start), v.real("end", end)
+        v.difference("end − start", start, end)
+        self._store(steps=v.duration("steps", steps), start=start, end=end)
 
     def _eval(self, t: Any, m: Any) -> Any:
         r = _remaining(t, self.steps, m)
@@ -895,3 +986,8 @@ class rex(Schedule):
 
     def _duration(self) -> Any:
         return self.steps
+
+    def _bound(self) -> Any:
+        return max(abs(self.start), abs(self.end))
+
+

@@ -130,19 +130,45 @@ def load(source: str | os.PathLike[str]) -> Any:
     dict of schedules by name.
     """
     path = os.fspath(source)
-    with open(path, encoding="utf-8") as f:
-        raw = f.read()
+    raw = read_file(path)
     data = loads(raw, yaml=path.endswith((".yaml", ".yml")), where=path)
     return data
+
+
+def read_file(path: str) -> str:
+    """The text of a config file; a missing file, a directory or an unreadable one is a
+    ``ValueError`` naming the path (as for bad content)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise ValueError(f"cannot read {path}: no such file") from None
+    except IsADirectoryError:
+        raise ValueError(f"cannot read {path}: it is a directory, not a config file") from None
+    except UnicodeDecodeError as e:
+        raise ValueError(f"cannot read {path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except OSError as e:
+        raise ValueError(f"cannot read {path}: {e.strerror or e}") from None
 
 
 class DocumentError(ValueError):
     """A file that is not well-formed YAML/JSON: its ``kind`` ("YAML"/"JSON"), the
     1-based ``line`` and ``column`` where known (else None), and the ``problem``."""
 
-    def __init__(self, kind: str, line: int | None, column: int | None, problem: str) -> None:
+    def __init__(self, kind: str, line: int | None, column: int | None, problem: str,
+                 duplicate: bool = False) -> None:
         super().__init__(f"malformed {kind}: {problem}")
         self.kind, self.line, self.column, self.problem = kind, line, column, problem
+        #: well-formed, but a key is given twice in one mapping (``problem`` says which)
+        self.duplicate = duplicate
+
+    def describe(self, where: str) -> str:
+        """The message for a file or text named ``where``."""
+        if self.duplicate:
+            return f"{where}, line {self.line}: {self.problem}" if self.line else f"{where}: {self.problem}"
+        if self.line is None:
+            return f"{where}: {'malformed' if self.kind == 'YAML' else 'unreadable'} {self.kind}: {self.problem}"
+        return f"{where}, line {self.line}, column {self.column}: malformed {self.kind}: {self.problem}"
 
 
 def read_document(text: str, *, yaml: bool) -> Any:
@@ -154,19 +180,113 @@ def read_document(text: str, *, yaml: bool) -> Any:
         except ImportError:
             raise ImportError("reading YAML needs PyYAML: pip install 'lrkit[yaml]'") from None
         try:
-            return _yaml.safe_load(text)
+            _yaml_depth(text, _yaml)
+            return _yaml.load(text, Loader=_unique_key_loader(_yaml))  # a SafeLoader
         except _yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
-            raise DocumentError("YAML", line, column, str(getattr(e, "problem", None) or e)) from None
+            problem = str(getattr(e, "problem", None) or e)
+            raise DocumentError("YAML", line, column, problem,
+                                duplicate=problem.startswith("duplicate key")) from None
+        except RecursionError:  # pragma: no cover - the depth is checked first
+            raise DocumentError("YAML", None, None, f"nested deeper than {MAX_DEPTH} levels") from None
     import json
 
+    depth = _bracket_depth(text)
+    if depth > _MAX_DOCUMENT_DEPTH:
+        raise DocumentError("JSON", None, None, f"nested deeper than {MAX_DEPTH} levels")
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as e:
         raise DocumentError("JSON", e.lineno, e.colno, e.msg) from None
+    except _DuplicateKey as e:
+        raise DocumentError("JSON", None, None, str(e), duplicate=True) from None
+    except RecursionError:  # pragma: no cover - the depth is checked first
+        raise DocumentError("JSON", None, None, f"nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as e:  # e.g. an integer literal beyond Python's digit limit
         raise DocumentError("JSON", None, None, str(e)) from None
+
+
+#: documents may nest a little deeper than schedules (a mapping of named configs, "schedule:")
+_MAX_DOCUMENT_DEPTH = MAX_DEPTH + 8
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(f"duplicate key {key!r} in one object")
+        out[key] = value
+    return out
+
+
+def _bracket_depth(text: str) -> int:
+    """The deepest nesting of [ and { outside strings, in one pass (a JSON text's depth)."""
+    import re
+
+    depth = deepest = 0
+    for tok in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
+        c = tok.group()
+        if c in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > _MAX_DOCUMENT_DEPTH:
+                    break
+        elif c in "]}":
+            depth -= 1
+    return deepest
+
+
+def _yaml_depth(text: str, _yaml: Any) -> None:
+    """Refuse a YAML text nested deeper than a schedule can be, or using aliases, from its event
+    stream, before anything is composed: PyYAML would recurse (and take quadratic time) on deep
+    nesting, and aliases of aliases expand exponentially when the config is read ("billion laughs")."""
+    depth = 0
+    starts = (_yaml.MappingStartEvent, _yaml.SequenceStartEvent)
+    ends = (_yaml.MappingEndEvent, _yaml.SequenceEndEvent)
+    for event in _yaml.parse(text, Loader=_yaml.SafeLoader):
+        if isinstance(event, starts):
+            depth += 1
+            if depth > _MAX_DOCUMENT_DEPTH:
+                mark = event.start_mark
+                raise DocumentError("YAML", mark.line + 1, mark.column + 1,
+                                    f"nested deeper than {MAX_DEPTH} levels")
+        elif isinstance(event, ends):
+            depth -= 1
+        elif isinstance(event, _yaml.AliasEvent):
+            mark = event.start_mark
+            raise DocumentError("YAML", mark.line + 1, mark.column + 1,
+                                "aliases (*name) are not allowed in a schedule config")
+
+
+_LOADER: Any = None
+
+
+def _unique_key_loader(_yaml: Any) -> Any:
+    """A ``yaml.SafeLoader`` that refuses a key given twice in one mapping, and keys that differ
+    only in type but read the same as names (``1`` and ``"1"``), so no schedule silently disappears."""
+    global _LOADER
+    if _LOADER is None:
+        class UniqueKeyLoader(_yaml.SafeLoader):  # type: ignore[misc,name-defined]
+            def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+                seen: dict[str, Any] = {}
+                for key_node, _ in node.value:
+                    key = self.construct_object(key_node, deep=True)
+                    name = str(key)
+                    if name in seen:
+                        raise _yaml.constructor.ConstructorError(
+                            None, None, f"duplicate key {key!r} (first at line {seen[name]})",
+                            key_node.start_mark)
+                    seen[name] = key_node.start_mark.line + 1
+                return super().construct_mapping(node, deep=deep)
+
+        _LOADER = UniqueKeyLoader
+    return _LOADER
 
 
 def loads(raw: str, *, yaml: bool = False, where: str = "<config>") -> Any:
@@ -174,9 +294,8 @@ def loads(raw: str, *, yaml: bool = False, where: str = "<config>") -> Any:
     try:
         data = read_document(raw, yaml=yaml)
     except DocumentError as e:
-        if e.line is None:
-            raise ValueError(f"{where}: {'malformed' if e.kind == 'YAML' else 'unreadable'} {e.kind}: "
-                             f"{e.problem}") from None
+        if e.line is None or e.duplicate:
+            raise ValueError(e.describe(where)) from None
         raise ValueError(f"{where}: malformed {e.kind} at line {e.line}, column {e.column}: "
                          f"{e.problem}") from None
     return _document(data, where)
@@ -195,6 +314,8 @@ def _document(data: Any, where: str) -> Any:
         return _document(data["schedule"], where)
     out = {}
     for name, cfg in data.items():
+        if str(name) in out:
+            raise ValueError(f"{where}: the name {str(name)!r} is used twice")
         try:
             out[str(name)] = from_config(cfg)
         except (TypeError, ValueError) as e:
