@@ -232,7 +232,7 @@ class _TfOps(_ArrayOps):
 
     def hash_uniform(self, t: Any, seed: int, stream: int) -> Any:
         tf = self.tf
-        lo, hi = _split32(tf.floor(t), tf.floor, tf.math.truncatemod)
+        lo, hi = _split32(tf.floor(t), tf.floor, tf.truncatemod)
         x = tf.bitwise.bitwise_or(tf.cast(lo, tf.int64), tf.bitwise.left_shift(tf.cast(hi, tf.int64), 32))
         h = _lowbias32_array(x, seed, stream, tf.int64, tf.bitwise.right_shift)
         return tf.cast(h, t.dtype) / 4294967296.0
@@ -242,7 +242,7 @@ class _TfNamespace:
     def __init__(self, tf: Any) -> None:
         self.cos, self.sin, self.sqrt, self.exp = tf.cos, tf.sin, tf.sqrt, tf.exp
         self.log, self.floor, self.where = tf.math.log, tf.floor, tf.where
-        self.fmod = tf.math.truncatemod  # C fmod: the remainder has the dividend's sign
+        self.fmod = tf.truncatemod  # C fmod: the remainder has the dividend's sign
         self.minimum, self.maximum = tf.minimum, tf.maximum
 
 
