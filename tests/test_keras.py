@@ -90,6 +90,12 @@ def _vectorized(fn):
         import jax
 
         return np.asarray(jax.vmap(fn)(_steps()), dtype=np.float64)
+    if BACKEND == "tensorflow":  # one graph, not 512 eager calls
+        import tensorflow as tf
+
+        dtype = fn(_steps()[0]).dtype
+        mapped = tf.function(lambda st: tf.map_fn(fn, st, fn_output_signature=dtype))
+        return np.asarray(mapped(_steps()), dtype=np.float64)
     return np.array([float(fn(keras.ops.convert_to_tensor(i, dtype="int32"))) for i in range(N)])
 
 
@@ -208,7 +214,19 @@ SCHEDULES = [
 ]
 
 
-@pytest.mark.parametrize("s", SCHEDULES, ids=lambda s: repr(s)[:40])
+def _cases(schedules):
+    """multistep adds a bool tensor to a float one, which TensorFlow refuses (core fix pending
+    in shapes.multistep); elsewhere every schedule runs."""
+    if BACKEND != "tensorflow":
+        return schedules
+    import tensorflow as tf
+
+    mark = pytest.mark.xfail(raises=tf.errors.InvalidArgumentError, strict=True,
+                             reason="multistep adds a bool tensor (core fix pending)")
+    return [pytest.param(s, marks=[mark] if "multistep" in repr(s) else []) for s in schedules]
+
+
+@pytest.mark.parametrize("s", _cases(SCHEDULES), ids=lambda s: repr(s)[:40])
 def test_adapter_and_keras_ops_path_match_schedule(s):
     """The native path (backend arrays) and the keras.ops path (any backend) give s(step)."""
     ref = np.array(s.values(N))
@@ -238,6 +256,65 @@ def test_call_with_an_optimizer_variable_gives_float32():
         assert float(out) == pytest.approx(s(step), rel=1e-6, abs=1e-12)
     opt = keras.optimizers.SGD(learning_rate=lr)
     assert float(opt.learning_rate) == pytest.approx(s(0), abs=1e-12)
+
+
+def _dtype(x):
+    return keras.backend.standardize_dtype(x.dtype)
+
+
+DTYPE_PAIRS = [
+    (lambda a: KS.ExponentialDecay(a, 10, 0.9), lambda a: lrkit.exponential(0.9, start=a, every=10)),
+    (lambda a: KS.InverseTimeDecay(a, 7, 0.3), lambda a: lrkit.inverse_time(0.3, every=7, start=a)),
+    (lambda a: KS.PolynomialDecay(a, 60, 0.01, 2.0),
+     lambda a: lrkit.polynomial(60, start=a, end=0.01, power=2.0)),
+    (lambda a: KS.PiecewiseConstantDecay([10, 40], [a, a / 2, a / 10]),
+     lambda a: lrkit.piecewise([11, 41], [a, a / 2, a / 10])),
+    (lambda a: KS.CosineDecayRestarts(a, 10, m_mul=0.5), lambda a: lrkit.restarts(
+        lrkit.cosine(10, start=a), 10, mult=2, decay=0.5)),
+]
+
+
+def _dtype_cases():
+    """(initial lr given to Keras, the adapter's dtype argument): a Python float (the
+    default), a NumPy float32 and a NumPy float64."""
+    return [(0.1, None), (np.float32(0.1), "float32"), (np.float64(0.1), "float64")]
+
+
+@pytest.mark.parametrize("peer,ours", DTYPE_PAIRS, ids=["exp", "invtime", "poly", "piecewise",
+                                                         "restarts"])
+def test_dtype_follows_keras(peer, ours):
+    """Keras's schedules return the dtype of ops.convert_to_tensor(initial_learning_rate);
+    the adapter returns what Keras makes of a Python float, or its dtype argument.  On JAX
+    without x64 Keras truncates float64 to float32, and so does the adapter.  Keras casts
+    its other Python-float arguments through float32, so values agree to float32 precision."""
+    step = keras.ops.convert_to_tensor(37, "int32")
+    for init, dtype in _dtype_cases():
+        theirs = peer(init)(step)
+        mine = lrkit.keras.LearningRateSchedule(ours(float(init)), dtype=dtype)(step)
+        assert _dtype(mine) == _dtype(theirs), (init, dtype)
+        assert float(mine) == pytest.approx(float(theirs), rel=1e-6)
+    back = KS.deserialize(json.loads(json.dumps(KS.serialize(
+        lrkit.keras.LearningRateSchedule(ours(0.1), dtype="float64")))))
+    assert back.dtype == "float64" and back.get_config()["dtype"] == "float64"
+    with pytest.raises(ValueError, match="dtype"):
+        lrkit.keras.LearningRateSchedule(ours(0.1), dtype="int32")
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="JAX backend")
+def test_dtype_follows_keras_under_jax_x64():
+    """With x64 on, Keras's schedules give float64 for a Python float; so does the adapter,
+    and its values are then float64-exact (lrkit evaluates in float64 steps)."""
+    import jax
+
+    s = lrkit.warmup(lrkit.cosine(90, start=1e-3, end=1e-5), 10)
+    with jax.enable_x64(True):
+        step = keras.ops.convert_to_tensor(37, "int64")
+        theirs = KS.ExponentialDecay(0.1, 10, 0.9)(step)
+        mine = lrkit.keras.LearningRateSchedule(s)(step)
+        assert _dtype(theirs) == _dtype(mine) == "float64"
+        assert float(mine) == pytest.approx(s(37), rel=1e-14)
+        assert _dtype(lrkit.keras.LearningRateSchedule(s, dtype="float32")(step)) == "float32"
+    assert _dtype(lrkit.keras.LearningRateSchedule(s)(step)) == "float32"
 
 
 @pytest.mark.skipif(BACKEND != "jax", reason="JAX backend")
@@ -450,7 +527,7 @@ def test_plateau_callback_errors_and_missing_metric():
 
 
 def test_import_lrkit_does_not_import_keras():
-    code = ("import sys, lrkit; bad = [m for m in ('keras', 'jax', 'numpy', 'torch') "
+    code = ("import sys, lrkit; bad = [m for m in ('keras', 'jax', 'numpy', 'torch', 'tensorflow') "
             "if m in sys.modules]; print(bad); assert not bad")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
@@ -480,6 +557,13 @@ for peer, s in pairs:
         assert b.dtype == torch.float32, b.dtype
         assert abs(a - float(b)) <= 1e-5 * abs(a) + 1e-6, (s, i, a, float(b))
         assert abs(float(b) - s(i)) <= 1e-6 * abs(s(i)) + 1e-9, (s, i)
+# dtypes as Keras: the dtype of its initial lr (float64 tensor -> float64)
+step = torch.tensor(37)
+theirs = KS.ExponentialDecay(torch.tensor(0.1, dtype=torch.float64), 10, 0.9)(step)
+mine = lrkit.keras.LearningRateSchedule(lrkit.exponential(0.9, start=0.1, every=10),
+                                        dtype="float64")(step)
+assert theirs.dtype == mine.dtype == torch.float64, (theirs.dtype, mine.dtype)
+assert lrkit.keras.LearningRateSchedule(lrkit.constant(0.1))(step).dtype == torch.float32
 
 s = lrkit.linear(10, start=1.0, end=0.5)
 model = keras.Sequential([keras.Input((1,)),

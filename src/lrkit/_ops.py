@@ -224,6 +224,30 @@ class _JaxOps(_WeakScalarOps):
         return h.astype(t.dtype) / 4294967296.0
 
 
+class _TfOps(_ArrayOps):
+    """TensorFlow tensors (eager, inside ``tf.function``, under XLA): graph ops only, no
+    Python branching on values.  ``tf`` has no ``log``/``clip``: named here."""
+
+    def __init__(self, tf: Any, template: Any) -> None:
+        super().__init__(_TfNamespace(tf), template)
+        self.tf = tf
+
+    def hash_uniform(self, t: Any, seed: int, stream: int) -> Any:
+        tf = self.tf
+        lo, hi = _split32(tf.floor(t), tf.floor, tf.truncatemod)
+        x = tf.bitwise.bitwise_or(tf.cast(lo, tf.int64), tf.bitwise.left_shift(tf.cast(hi, tf.int64), 32))
+        h = _lowbias32_array(x, seed, stream, tf.int64, tf.bitwise.right_shift)
+        return tf.cast(h, t.dtype) / 4294967296.0
+
+
+class _TfNamespace:
+    def __init__(self, tf: Any) -> None:
+        self.cos, self.sin, self.sqrt, self.exp = tf.cos, tf.sin, tf.sqrt, tf.exp
+        self.log, self.floor, self.where = tf.math.log, tf.floor, tf.where
+        self.fmod = tf.truncatemod  # C fmod: the remainder has the dividend's sign
+        self.minimum, self.maximum = tf.minimum, tf.maximum
+
+
 def _lowbias32_array(x: Any, seed: int, stream: int, int64: Any, shift: Any) -> Any:
     """The same hash as :func:`_hash32` on int64 arrays (values kept in [0, 2**32))."""
     m = _M32
@@ -279,11 +303,15 @@ def namespace_for(t: Any) -> _ArrayOps:
         import jax.numpy as jnp
 
         return _JaxOps(jnp, t)
+    if lib == "tensorflow":
+        import tensorflow
+
+        return _TfOps(tensorflow, t)
     xp = getattr(t, "__array_namespace__", None)
     if xp is not None:
         return _ArrayOps(xp(), t)
     raise TypeError(
-        f"step must be an int, a float, or a NumPy/JAX/torch array, not {type(t).__name__}"
+        f"step must be an int, a float, or a NumPy/JAX/torch/TensorFlow array, not {type(t).__name__}"
     )
 
 
@@ -347,5 +375,21 @@ def prepare_steps(step: Any) -> tuple[Any, Any]:
         else:
             t = jnp.maximum(t, 0.0)
         return t, _JaxOps(jnp, t)
+    if lib == "tensorflow":
+        import tensorflow as tf
+
+        t = tf.convert_to_tensor(step)  # a tf.Variable too
+        if t.dtype == tf.bool or t.dtype.is_complex:
+            raise TypeError(f"step must be a tensor of integers or floats, not {t.dtype.name}")
+        if not t.dtype.is_floating:
+            t = tf.cast(t, tf.float64)  # every integer step exact, as NumPy and torch on the CPU
+        if not tf.is_symbolic_tensor(t) and "CPU" in t.device and tf.size(t) > 0:
+            if not bool(tf.reduce_all(tf.math.is_finite(t))):
+                raise ValueError("step must be finite; got NaN or inf in the step tensor")
+            if bool(tf.reduce_any(t < 0)):
+                raise ValueError(f"step must be >= 0; got {float(tf.reduce_min(t))} in the step tensor")
+        else:  # inside tf.function / XLA, or on a device: no host sync, negative steps clamp to 0
+            t = tf.maximum(t, tf.zeros((), t.dtype))
+        return t, _TfOps(tf, t)
     ops = namespace_for(step)
     return step, ops

@@ -7,10 +7,14 @@ metric-driven plateau callback that composes with it.
 
 The optimizer calls the schedule with its iteration counter (a backend
 tensor, a tracer inside a compiled train step); the value is
-``schedule(step) * scale`` as a float32 tensor.  Under the JAX and torch
-backends the schedule is evaluated natively (``jax.numpy`` / ``torch``, no
-host sync, traced once under ``jax.jit``); under any other backend
-(TensorFlow, OpenVINO) it is evaluated with ``keras.ops``.
+``schedule(step) * scale`` as a tensor of the dtype Keras's own schedules
+return for a Python-float initial learning rate (``keras.ops.convert_to_tensor(1.0)``:
+float32, float64 under JAX with ``jax_enable_x64``), or of ``dtype`` when one is
+given (as a Keras schedule built on a float64 initial learning rate).  Under the
+JAX, torch and TensorFlow backends the schedule is evaluated natively
+(``jax.numpy`` / ``torch`` / ``tf``, no host sync, traced once under ``jax.jit``
+or ``tf.function``); under any other backend (OpenVINO) it is evaluated with
+``keras.ops``.
 
 Saving: ``get_config()`` is ``{"schedule": schedule.to_config()}`` (plus
 ``"scale"`` once a plateau has lowered it), and the class is registered with
@@ -48,19 +52,31 @@ from .spec import as_schedule
 
 __all__ = ["LearningRateSchedule", "ReduceLROnPlateau"]
 
-_NATIVE_BACKENDS = ("jax", "torch")
+_NATIVE_BACKENDS = ("jax", "torch", "tensorflow")
+
+
+class _KerasOps:
+    """``keras.ops`` as an array namespace; ``fmod`` (C remainder) is ``ops.mod`` there, the
+    same for the non-negative steps schedules see."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(keras.ops, "mod" if name == "fmod" else name)
 
 
 def _keras_ops_eval(schedule: Schedule, step: Any) -> Any:
-    """Evaluate ``schedule`` with ``keras.ops`` (any Keras backend)."""
+    """Evaluate ``schedule`` with ``keras.ops`` (any Keras backend), in float64 where the
+    backend has it (JAX only with x64)."""
     ops = keras.ops
-    t = ops.maximum(ops.cast(step, "float32"), 0.0)
+    dtype = "float64"
+    if keras.backend.backend() == "jax":
+        dtype = keras.backend.standardize_dtype(ops.convert_to_tensor(1.0).dtype)
+    t = ops.maximum(ops.cast(step, dtype), 0.0)
     try:
-        return schedule._eval(t, _ArrayOps(ops, t))
+        return schedule._eval(t, _ArrayOps(_KerasOps(), t))
     except NotImplementedError:
         raise TypeError(
             f"{schedule!r} cannot be evaluated with keras.ops on the "
-            f"{keras.backend.backend()!r} backend (noise needs the JAX or torch backend)"
+            f"{keras.backend.backend()!r} backend (noise needs the JAX, torch or TensorFlow backend)"
         ) from None
 
 
@@ -74,13 +90,18 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
     (default 1) is the factor a :class:`ReduceLROnPlateau` callback lowers; it is
     saved with the model.
 
+    ``dtype`` (default: what Keras makes of a Python float, float32 unless JAX runs
+    with x64) is the dtype of the returned learning rate, as Keras's schedules return
+    the dtype of their ``initial_learning_rate`` (``dtype="float64"`` = a float64 one).
+
     Steps are optimizer updates.  A Keras optimizer with ``gradient_accumulation_steps=k``
     calls its schedule with its micro-step counter; pass the same
     ``gradient_accumulation_steps=k`` here and the schedule sees ``step // k`` (updates).
     """
 
     def __init__(self, schedule: Any, *, total_steps: int | None = None,
-                 scale: float = 1.0, gradient_accumulation_steps: int = 1) -> None:
+                 scale: float = 1.0, gradient_accumulation_steps: int = 1,
+                 dtype: str | None = None) -> None:
         super().__init__()
         s = as_schedule(schedule, total_steps=total_steps)
         k = gradient_accumulation_steps
@@ -89,19 +110,41 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
         self.schedule: Schedule = s
         self.scale: float = v.real("scale", scale, low=0.0)
         self.gradient_accumulation_steps: int = int(k)
+        if dtype is not None:
+            dtype = keras.backend.standardize_dtype(dtype)
+            if dtype not in ("float16", "bfloat16", "float32", "float64"):
+                raise ValueError(f"dtype must be a floating dtype such as 'float32' or 'float64', "
+                                 f"got {dtype!r}")
+        self.dtype: str | None = dtype
 
     def __call__(self, step: Any) -> Any:
         ops = keras.ops
         t = ops.convert_to_tensor(step)
         if self.gradient_accumulation_steps > 1:
             t = ops.floor_divide(t, self.gradient_accumulation_steps)
-        if keras.backend.backend() in _NATIVE_BACKENDS:
+        backend = keras.backend.backend()
+        if backend == "tensorflow":  # Keras's TF variables convert to themselves
+            import tensorflow as tf
+
+            t = tf.convert_to_tensor(t)
+        if backend in _NATIVE_BACKENDS:
             value = self.schedule(t)
         else:
             value = _keras_ops_eval(self.schedule, t)
         if self.scale != 1.0:
             value = value * self.scale
-        return ops.cast(value, "float32")
+        return ops.cast(value, self._dtype())
+
+    def _dtype(self) -> str:
+        """As Keras's schedules: the dtype of ``ops.convert_to_tensor(initial_learning_rate)``."""
+        if self.dtype is None:
+            return keras.backend.standardize_dtype(keras.ops.convert_to_tensor(1.0).dtype)
+        if self.dtype == "float64" and keras.backend.backend() == "jax":
+            import jax.numpy as jnp
+
+            if jnp.result_type(float) != jnp.float64:  # no x64: Keras truncates, and so do we
+                return "float32"
+        return self.dtype
 
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"schedule": self.schedule.to_config()}
@@ -109,17 +152,22 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
             config["scale"] = self.scale
         if self.gradient_accumulation_steps != 1:
             config["gradient_accumulation_steps"] = self.gradient_accumulation_steps
+        if self.dtype is not None:
+            config["dtype"] = self.dtype
         return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> LearningRateSchedule:
         return cls(config["schedule"], scale=config.get("scale", 1.0),
-                   gradient_accumulation_steps=config.get("gradient_accumulation_steps", 1))
+                   gradient_accumulation_steps=config.get("gradient_accumulation_steps", 1),
+                   dtype=config.get("dtype"))
 
     def __repr__(self) -> str:
         extra = f", scale={self.scale!r}" if self.scale != 1.0 else ""
         if self.gradient_accumulation_steps != 1:
             extra += f", gradient_accumulation_steps={self.gradient_accumulation_steps}"
+        if self.dtype is not None:
+            extra += f", dtype={self.dtype!r}"
         return f"lrkit.keras.LearningRateSchedule({self.schedule!r}{extra})"
 
 

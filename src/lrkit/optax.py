@@ -9,6 +9,17 @@ count Optax passes in (an ``int32`` array, a tracer under ``jax.jit``); it
 traces once, so a jitted training step is compiled once, not once per step.
 Values are float32 (float64 when ``jax_enable_x64`` is on), as Optax's own
 schedules; float32 holds every integer step exactly up to 2**24 (16.7M).
+The adapter is a plain callable object: ``jax.jit(lrkit.optax.schedule(s))``,
+``optax.inject_hyperparams`` and ``optax.contrib.reduce_on_plateau`` (chained
+after the optimizer) take it as they take Optax's own schedules.
+
+Durations of 2**31 steps or more work on Optax's int32 counts without
+``jax_enable_x64``: as Optax does for its own schedules, such integers are
+evaluated as Python floats (JAX cannot convert them to its default int32).
+
+A ``plateau(...)`` node is refused: its state would have to live in the Optax
+state.  Use ``optax.contrib.reduce_on_plateau`` chained after the optimizer
+(it scales the updates, i.e. multiplies the learning rate; see the README).
 
 :func:`hyperparams` schedules *any* hyperparameter of an Optax optimizer
 (``b1``, ``weight_decay``, ...) through ``optax.inject_hyperparams``; the
@@ -22,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .plateau import has_plateau
 from .schedule import Schedule
 from .spec import as_schedule
 
@@ -30,7 +42,50 @@ __all__ = ["schedule", "hyperparams", "OptaxSchedule"]
 
 def _concrete(s: Any, total_steps: int | None, name: str) -> Schedule:
     """``s`` as a resolved lrkit Schedule (fractions of the run resolved with total_steps)."""
-    return as_schedule(s, total_steps=total_steps, where=name)
+    out = as_schedule(s, total_steps=total_steps, where=name)
+    if has_plateau(out):
+        raise ValueError(
+            f"{name}: {out!r} contains a plateau(...) node, which needs a metric and state that "
+            "an Optax schedule (a pure function of the update count) does not have; drop it and "
+            "chain optax.contrib.reduce_on_plateau(...) after the optimizer instead, e.g. "
+            "optax.chain(optax.adamw(lrkit.optax.schedule(s)), optax.contrib.reduce_on_plateau("
+            "patience=..., factor=...)), and pass the loss to update(..., value=loss)"
+        )
+    return out
+
+
+_INT32 = (-(2**31), 2**31 - 1)
+
+
+def _jax_safe(x: Any, memo: dict[int, Any]) -> Any:
+    """``x`` with every Python int outside int32 replaced by the equal float (a copy of each
+    schedule node that holds one; others are shared).  JAX without x64 cannot convert such an
+    int next to an int32 or float32 array (OverflowError); Optax's schedules do the same."""
+    if isinstance(x, Schedule):
+        key = id(x)
+        if key not in memo:
+            d = vars(x)
+            new = {k: v if k in _KEEP else _jax_safe(v, memo) for k, v in d.items()}
+            if all(new[k] is d[k] for k in d):
+                memo[key] = x
+            else:
+                copy = object.__new__(type(x))
+                copy.__dict__.update(new)
+                copy.__dict__["_fn"] = None
+                memo[key] = copy
+        return memo[key]
+    if type(x) is int:
+        return float(x) if not _INT32[0] <= x <= _INT32[1] else x
+    if isinstance(x, (tuple, list)):
+        items = [_jax_safe(y, memo) for y in x]
+        if all(a is b for a, b in zip(items, x)):
+            return x
+        return type(x)(items)
+    return x
+
+
+# the frozen constructor arguments (repr, equality, configs) and hash keys stay as they are
+_KEEP = frozenset({"_args", "_fn", "_hash", "seed"})
 
 
 class OptaxSchedule:
@@ -40,15 +95,16 @@ class OptaxSchedule:
     (float64 under ``jax_enable_x64``).  ``.schedule`` is the lrkit schedule.
     """
 
-    __slots__ = ("schedule",)
+    __slots__ = ("schedule", "_jax", "__weakref__")  # jax.jit keeps a weak reference to it
 
     def __init__(self, schedule: Schedule) -> None:
         self.schedule = schedule
+        self._jax: Schedule = _jax_safe(schedule, {})
 
     def __call__(self, count: Any) -> Any:
         import jax.numpy as jnp
 
-        value = self.schedule(jnp.asarray(count))
+        value = self._jax(jnp.asarray(count))
         return value.astype(jnp.result_type(float))
 
     def __repr__(self) -> str:
