@@ -70,7 +70,7 @@ def test_bad_shape_arguments(ctor, kwargs, exc, needle):
 def test_bad_combinator_arguments():
     c = L.cosine(10)
     cases = [
-        (lambda: L.warmup(c, 0), ValueError, "steps"),
+        (lambda: L.warmup(c, -1), ValueError, "steps"),
         (lambda: L.warmup("cosine(10)", 5), TypeError, "schedule"),
         (lambda: L.warmup(c, 5, kind="bump"), ValueError, "kind"),
         (lambda: L.warmup(c, 5, start=0.0, kind="exponential"), ValueError, "start"),

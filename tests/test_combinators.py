@@ -163,3 +163,14 @@ def test_wsd_cycles():
     s = L.wsd(100, 0, 20, shape="cosine", cycles=1.0)
     assert s(80) == 1.0 and s(85) == pytest.approx(0.5) and s(90) == pytest.approx(0.0, abs=1e-15)
     assert s(95) == pytest.approx(0.5) and s(100) == 0.0
+
+
+def test_warmup_of_zero_steps_is_the_schedule_itself():
+    """As Optax's warmup_steps=0; a fraction of the run that rounds to 0 steps stays an error."""
+    import lrkit as L
+
+    s = L.cosine(50, end=0.1)
+    assert L.warmup(s, 0) is s and L.warmup(s, 0.0, start=0.3) is s
+    assert L.parse("warmup(cosine(50, end=0.1), 0)") == s
+    with pytest.raises(ValueError, match="total_steps"):
+        L.warmup(L.cosine("rest"), "1%").resolve(10)

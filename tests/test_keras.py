@@ -214,19 +214,9 @@ SCHEDULES = [
 ]
 
 
-def _cases(schedules):
-    """multistep adds a bool tensor to a float one, which TensorFlow refuses (core fix pending
-    in shapes.multistep); elsewhere every schedule runs."""
-    if BACKEND != "tensorflow":
-        return schedules
-    import tensorflow as tf
-
-    mark = pytest.mark.xfail(raises=tf.errors.InvalidArgumentError, strict=True,
-                             reason="multistep adds a bool tensor (core fix pending)")
-    return [pytest.param(s, marks=[mark] if "multistep" in repr(s) else []) for s in schedules]
 
 
-@pytest.mark.parametrize("s", _cases(SCHEDULES), ids=lambda s: repr(s)[:40])
+@pytest.mark.parametrize("s", SCHEDULES, ids=lambda s: repr(s)[:40])
 def test_adapter_and_keras_ops_path_match_schedule(s):
     """The native path (backend arrays) and the keras.ops path (any backend) give s(step)."""
     ref = np.array(s.values(N))

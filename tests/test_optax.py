@@ -302,8 +302,6 @@ def test_degenerate_arguments(seed):
         assert_parity(peer(**kw), ours(**kw), 200)
 
 
-@pytest.mark.xfail(raises=ValueError, strict=True,
-                   reason="lrkit.warmup(s, 0) raises today; to become the identity (core change)")
 def test_warmup_zero_is_the_identity():
     s = lrkit.cosine(50, start=0.7, end=0.1)
     assert lrkit.warmup(s, 0, start=0.3) == s

@@ -24,18 +24,7 @@ pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
 KS = keras.optimizers.schedules
 N = 512
 
-# multistep counts milestones as `k + (t >= m)`: a bool tensor, which TF does not add to a
-# float one.  Fixed in core (shapes.multistep: add m.where(t >= m, 1.0, 0.0)); until then:
-MULTISTEP_BOOL_ADD = pytest.mark.xfail(
-    raises=tf.errors.InvalidArgumentError, strict=True,
-    reason="multistep adds a bool tensor (core fix pending in shapes.py)")
-
-
-def _marks(s):
-    return [MULTISTEP_BOOL_ADD] if "multistep" in repr(s) else []
-
-
-CASES = [pytest.param(s, id=repr(s)[:40], marks=_marks(s))
+CASES = [pytest.param(s, id=repr(s)[:40])
          for s in [*SCHEDULES, lrkit.noise(lrkit.cosine(300, end=0.1), 0.2, seed=11)]]
 
 

@@ -11,7 +11,7 @@ import numbers
 
 from . import _validate as v
 from ._ops import SCALAR
-from .durations import Rest
+from .durations import Frac, Rest
 from .schedule import Schedule, register
 from .shapes import _scaled
 
@@ -57,6 +57,13 @@ class warmup(Schedule):
 
     name = "warmup"
 
+    def __new__(cls, schedule: Any = None, steps: Any = None, *args: Any, **kwargs: Any) -> Any:
+        """``warmup(s, 0)`` is ``s`` itself (no ramp), as Optax's ``warmup_steps=0``."""
+        if isinstance(steps, (int, float)) and not isinstance(steps, bool) and steps == 0 \
+                and isinstance(schedule, Schedule):
+            return schedule
+        return super().__new__(cls)
+
     def __init__(self, schedule: Schedule, steps: Any, start: float = 0.0,
                  kind: str = "linear") -> None:
         schedule = _schedule("schedule", schedule)
@@ -68,6 +75,14 @@ class warmup(Schedule):
         if schedule.resolved:
             # the ramp's end s(0), checked valid for this kind, and the ramp finite: bound once
             object.__setattr__(self, "_end", self._target())
+
+    def _resolve(self, total: int, span: float) -> Schedule:
+        """As every schedule's, but a warmup whose fraction of the run rounds to 0 steps is an
+        error (a given 0 means no warmup; a fraction that vanishes is a config mistake)."""
+        if isinstance(self.steps, Frac) and self.steps.steps(total) == 0:
+            raise ValueError(f"resolving {self!r} for total_steps={total}: steps={self.steps!r} "
+                             "is 0 steps of this run")
+        return super()._resolve(total, span)
 
     def _child_spans(self, total: int, span: float) -> dict[str, Any]:
         return {"schedule": span - _steps_of(self.steps, total, span)}

@@ -258,7 +258,7 @@ class multistep(Schedule):
     def _eval(self, t: Any, m: Any) -> Any:
         k: Any = t * 0
         for ms in self.milestones:
-            k = k + (t >= ms)
+            k = k + m.where(t >= ms, 1.0, 0.0)  # a float count (TF adds no bools to floats)
         return self.start * m.pow(self.gamma, k)
 
     def _affine(self) -> Any:
