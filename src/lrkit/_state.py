@@ -14,8 +14,6 @@ another format, version or class, unknown keys, a step that is not a number in
 
 from __future__ import annotations
 
-import json
-
 TYPE_CHECKING = False  # typing is not imported at run time: `import lrkit` stays fast
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -115,6 +113,8 @@ def same_schedule(saved: Any, now: Any) -> bool:
 
 def _canonical(cfg: Any) -> Any:
     """Configs compared after a JSON round trip (tuples vs lists, int vs float keys)."""
+    import json  # on a load only: `import lrkit` stays fast
+
     return json.loads(json.dumps(cfg))
 
 

@@ -39,7 +39,6 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from collections import Counter
 
 from . import _validate as v
 from ._writeplan import Track, as_float
@@ -64,6 +63,7 @@ from .shapes import step as step_shape
 
 TYPE_CHECKING = False  # typing is not imported at run time: `import lrkit` stays fast
 if TYPE_CHECKING:
+    from collections import Counter
     from collections.abc import Callable, Mapping, Sequence
     from typing import Any
 
@@ -590,6 +590,8 @@ class MultiStepLR(_Compat):
         ms = list(milestones)
         v.real("gamma", gamma, low=0.0)
         # torch's attribute: a Counter of the milestones as given
+        from collections import Counter  # here, not at import: `import lrkit` stays fast
+
         self.milestones: Counter[Any] = Counter(ms)
         # torch counts a milestone when the (integer) step equals it: others never act
         acting = sorted(int(m) for m in ms if isinstance(m, numbers.Real)
