@@ -40,7 +40,8 @@ def ref_polynomial(s, t):
 
 def ref_exponential(s, t):
     e = mp.floor(mp.mpf(t) / s.every) if s.staircase else mp.mpf(t) / s.every
-    return max(mp.mpf(s.floor), s.start * mp.mpf(s.gamma) ** e)
+    value = s.start * mp.mpf(s.gamma) ** e
+    return value if s.floor is None else max(mp.mpf(s.floor), value)
 
 
 def ref_step(s, t):

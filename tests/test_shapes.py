@@ -213,3 +213,14 @@ def test_durations():
     assert L.restarts(L.cosine(10), 10, mult=2, limit=3).duration == 70
     assert L.onecycle(100).duration == 100
     assert (L.cosine(100) * L.linear(50)).duration == 100
+
+
+def test_exponential_has_no_floor_unless_given():
+    """As Optax's exponential_decay and Keras's ExponentialDecay: a negative start decays towards 0."""
+    assert L.exponential(0.5, start=-1.0)(1) == -0.5
+    assert L.exponential(0.5, start=-1.0, floor=-0.3)(2) == -0.25
+    assert L.exponential(0.5, start=8.0, floor=1.5)(10) == 1.5
+    optax = pytest.importorskip("optax")
+    peer = optax.exponential_decay(-1.0, transition_steps=1, decay_rate=0.5)
+    assert [float(peer(t)) for t in range(5)] == pytest.approx(L.exponential(0.5, start=-1.0).values(5))
+

@@ -171,9 +171,10 @@ class polynomial(Schedule):
 
 @register
 class exponential(Schedule):
-    """value(t) = max(floor, start·gamma^(t/every)); t/every floored when ``staircase``.
+    """value(t) = start·gamma^(t/every), clipped below at ``floor`` only when one is given;
+    t/every floored when ``staircase``.
 
-    Equals Optax ``exponential_decay`` and Keras ``ExponentialDecay``.  With
+    Equals Optax ``exponential_decay`` and Keras ``ExponentialDecay`` (negative starts included).  With
     gamma > 1 the value grows without bound; a step where it would overflow
     float64 raises ``ValueError``.
     """
@@ -181,22 +182,24 @@ class exponential(Schedule):
     name = "exponential"
 
     def __init__(self, gamma: float, start: float = 1.0, every: Any = 1,
-                 staircase: bool = False, floor: float = 0.0) -> None:
+                 staircase: bool = False, floor: float | None = None) -> None:
         self._store(gamma=v.real("gamma", gamma, low=_NORMAL),
                     start=v.real("start", start), every=v.duration("every", every),
-                    staircase=v.boolean("staircase", staircase), floor=v.real("floor", floor))
+                    staircase=v.boolean("staircase", staircase),
+                    floor=None if floor is None else v.real("floor", floor))
 
     def _overflow(self) -> str:
         return f"{self!r} overflows float64 (gamma={self.gamma} > 1)"
 
     def _eval(self, t: Any, m: Any) -> Any:
         if self.start == 0.0:  # 0·gamma^e is 0 even where gamma^e overflows
-            return m.maximum(m.full(t, 0.0), self.floor)
-        e = t // self.every if self.staircase else t / self.every
-        value = self.start * m.pow(self.gamma, e)
-        if self.gamma > 1:
-            value = m.require_finite(value, self._overflow)
-        return m.maximum(value, self.floor)
+            value: Any = m.full(t, 0.0)
+        else:
+            e = t // self.every if self.staircase else t / self.every
+            value = self.start * m.pow(self.gamma, e)
+            if self.gamma > 1:
+                value = m.require_finite(value, self._overflow)
+        return value if self.floor is None else m.maximum(value, self.floor)
 
 @register
 class step(Schedule):
