@@ -94,10 +94,12 @@ class Track:
     ``units``: for an absolute track whose values are a base times a factor
     (torch's classes: their ``base_lrs``), the base of each group; the factor,
     value / unit, is what compounds with other schedulers on the optimizer.
+    ``gains``: set by the Scheduler from the groups' ``lr_scale`` (layer decay), multiplied
+    into the written values.
     """
 
     __slots__ = ("param", "key", "index", "relative", "low", "high", "schedules", "bases", "fns",
-                 "shared", "units")
+                 "shared", "units", "gains")
     fns: list[Callable[[Any], float] | None]  # per group, set by build()
 
     def __init__(self, param: str, relative: bool, schedules: list[Schedule | None],
@@ -111,12 +113,17 @@ class Track:
         self.bases = bases
         self.shared = shared
         self.units = units
+        #: per group, a multiplier of the written value (timm's ``param_group["lr_scale"]``), or None
+        self.gains: list[float] | None = None
         self.fns = []
 
     @property
     def compounds(self) -> bool:
         """Whether its values are a base times a factor (and so multiply with other schedulers')."""
         return self.relative or self.units is not None
+
+    def gain(self, i: int) -> float:
+        return 1.0 if self.gains is None or i >= len(self.gains) else self.gains[i]
 
     def factor(self, i: int, t: Any) -> float:
         """Group i's factor at step t (1 for a group it leaves alone)."""
@@ -148,7 +155,8 @@ def build(groups: list[dict[str, Any]], tracks: list[Track],
             n_states = len(states)
             bound = bind(s, states, memo)
             fn = bound._fn or bound._build()
-            base, offset, unit = track.bases[i], None, fn
+            base = track.bases[i] if track.gains is None else track.bases[i] * track.gains[i]
+            offset, unit = None, fn
             if len(states) == n_states:
                 affine = bound._affine() if base == 1.0 else None
                 u = bound

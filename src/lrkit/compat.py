@@ -269,6 +269,19 @@ class _Compat(Scheduler):
             tracks.append(Track(momentum[0], False, list(momentum[1]), [1.0] * n))
         self._setup(optimizer, tracks, last_epoch + 1)
 
+    _warned_lr_scale = False
+
+    def _lr_scales(self, groups: list[dict[str, Any]]) -> list[float] | None:
+        """torch's classes ignore ``param_group["lr_scale"]``, and so do these (as torch); once
+        per scheduler a warning says so, since timm's layer decay is then lost."""
+        if not self._warned_lr_scale and any("lr_scale" in g for g in groups):
+            self._warned_lr_scale = True
+            warnings.warn(
+                f"param groups carry 'lr_scale' (timm's layer decay), which torch's {type(self).__name__} "
+                "ignores, and so does this drop-in; use lrkit.Scheduler (which multiplies it in, as "
+                "timm's schedulers do) to keep the layer decay", UserWarning, stacklevel=5)
+        return None
+
     def _add_group(self, track: Track, i: int, g: dict[str, Any]) -> None:
         """A group added after construction: torch's chainable classes carry it along their
         ratios from its own lr, lr_i(t) = floor + (lr_i − floor)·(lr_0(t) − floor)/(lr_0(t₀) − floor)

@@ -259,7 +259,22 @@ class Scheduler:
         groups = self.optimizer.param_groups
         self._groups, self._n_groups = groups, len(groups)
         self._plateaus = []
+        for track in self._tracks:
+            track.gains = self._lr_scales(groups) if track.key == "lr" and track.index is None else None
         self._plan = build(groups, self._tracks, self._plateaus)
+
+    def _lr_scales(self, groups: list[dict[str, Any]]) -> list[float] | None:
+        """The groups' ``lr_scale`` (timm's layer-decay groups carry one; the written lr is
+        multiplied by it, as timm's schedulers do), or None when no group has one."""
+        if not any("lr_scale" in g for g in groups):
+            return None
+        out = []
+        for i, g in enumerate(groups):
+            x = as_float(g.get("lr_scale", 1.0), f"param_groups[{i}]['lr_scale']")
+            if not 0.0 <= x <= MAX_VALUE:
+                raise ValueError(f"param_groups[{i}]['lr_scale'] must be a finite number >= 0, got {x!r}")
+            out.append(x)
+        return out
 
     # -- stepping -------------------------------------------------------------
     def _apply(self, t: int | float) -> None:
@@ -305,7 +320,7 @@ class Scheduler:
             for i, fn in enumerate(track.fns):
                 if fn is None:
                     continue
-                v = track.bases[i] * fn(t) if track.relative else fn(t)
+                v = (track.bases[i] * fn(t) if track.relative else fn(t)) * track.gain(i)
                 if track.compounds:
                     for o in others:
                         v *= o._factor(track.param, i)
@@ -421,7 +436,10 @@ class Scheduler:
         t = self._applied  # recomputed, not stored every step: the hot path stays lean
         if self._written is not None and len(self._peer_refs) > 1:  # compounded with other schedulers
             k = self._tracks.index(track)
-            return [None if fn is None else self._written.get((k, i), b * fn(t))
+            return [None if fn is None else self._written.get((k, i), b * fn(t) * track.gain(i))
+                    for i, (fn, b) in enumerate(zip(track.fns, track.bases, strict=True))]
+        if track.gains is not None:
+            return [None if fn is None else b * fn(t) * track.gain(i)
                     for i, (fn, b) in enumerate(zip(track.fns, track.bases, strict=True))]
         return [None if fn is None else b * fn(t) for fn, b in zip(track.fns, track.bases, strict=True)]
 
