@@ -36,7 +36,7 @@ def make_optimizer(cfg: dict[str, Any]) -> Any:
     groups = []
     for i, lr in enumerate(cfg["lrs"]):
         p = torch.nn.Parameter(torch.zeros(2, dtype=torch.float64))
-        value = torch.tensor(lr, dtype=torch.float64) if i == cfg["tensor_group"] else lr
+        value = torch.tensor(lr, dtype=cfg.get("dtype", torch.float64)) if i == cfg["tensor_group"] else lr
         groups.append({"params": [p], "lr": value})
     if cfg["kind"] == "sgd":
         return torch.optim.SGD(groups, lr=0.1, momentum=0.9)

@@ -30,7 +30,15 @@ import torch.optim.lr_scheduler as T  # noqa: E402
 import lrkit  # noqa: E402
 import lrkit.torch as LT  # noqa: E402
 
-from .test_compat_torch import CLASSES, build, momentum_key, random_spec, values  # noqa: E402
+from .test_compat_torch import (  # noqa: E402
+    CLASSES,
+    build,
+    make_optimizer,
+    momentum_key,
+    random_optimizer_cfg,
+    random_spec,
+    values,
+)
 
 REL = 1e-10
 STEPS = 30
@@ -39,23 +47,11 @@ CHAINABLE = ["StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR",
              "CosineAnnealingLR"]
 
 
-def make_optimizer(cfg: dict[str, Any]) -> Any:
-    groups = []
-    for i, lr in enumerate(cfg["lrs"]):
-        p = torch.nn.Parameter(torch.zeros(2, dtype=torch.float64))
-        value = torch.tensor(lr, dtype=cfg.get("dtype", torch.float64)) if i == cfg["tensor_group"] else lr
-        groups.append({"params": [p], "lr": value})
-    if cfg["kind"] == "sgd":
-        return torch.optim.SGD(groups, lr=0.1, momentum=0.9)
-    return torch.optim.Adam(groups, lr=0.1, betas=(0.9, 0.999))
-
-
 def random_cfg(rng: random.Random) -> dict[str, Any]:
-    n = rng.randint(1, 3)
-    return {"lrs": [rng.choice([1.0, 0.1, rng.uniform(1e-3, 1.0)]) for _ in range(n)],
-            "tensor_group": rng.choice([None, rng.randrange(n)]),
-            "dtype": rng.choice([torch.float64, torch.float32]),
-            "kind": rng.choice(["sgd", "adam"])}
+    """An optimizer config of test_compat_torch's, the tensor lr float64 or float32."""
+    cfg = random_optimizer_cfg(rng)
+    cfg["dtype"] = rng.choice([torch.float64, torch.float32])
+    return cfg
 
 
 def assert_close(want: list[float], got: list[float], cfg: dict[str, Any], where: Any) -> None:
