@@ -125,6 +125,12 @@ class Track:
     def gain(self, i: int) -> float:
         return 1.0 if self.gains is None or i >= len(self.gains) else self.gains[i]
 
+    def value(self, i: int, t: Any) -> float:
+        """Group i's value at step t, with the plan's arithmetic: (base·gain)·schedule(t)."""
+        fn = self.fns[i]
+        assert fn is not None  # only for groups this track schedules
+        return self.bases[i] * self.gain(i) * fn(t)
+
     def factor(self, i: int, t: Any) -> float:
         """Group i's factor at step t (1 for a group it leaves alone)."""
         fn = self.fns[i] if i < len(self.fns) else None
@@ -155,7 +161,7 @@ def build(groups: list[dict[str, Any]], tracks: list[Track],
             n_states = len(states)
             bound = bind(s, states, memo)
             fn = bound._fn or bound._build()
-            base = track.bases[i] if track.gains is None else track.bases[i] * track.gains[i]
+            base = track.bases[i] * track.gain(i)  # as Track.value
             offset, unit = None, fn
             if len(states) == n_states:
                 affine = bound._affine() if base == 1.0 else None

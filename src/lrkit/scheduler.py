@@ -195,19 +195,16 @@ class Scheduler:
         self._peer_refs = self._peers.members  # read each step: compound when it holds others
         others = self._peers.others(self)
         self._peers.add(self)
-        if others:
-            mine = {tr.param for tr in self._tracks}
-            for o in others:
-                for tr in [*self._tracks, *getattr(o, "_tracks", ())]:
-                    if tr.param in mine and not tr.compounds and tr.param == "lr":
-                        import warnings
+        # absolute values (relative=False) do not compound: if they share the lr, the last writer wins
+        mine = next((tr for tr in self._tracks if tr.param == "lr"), None)
+        theirs = [tr for o in others for tr in getattr(o, "_tracks", ()) if tr.param == "lr"]
+        if mine is not None and theirs and not all(tr.compounds for tr in (mine, *theirs)):
+            import warnings
 
-                        warnings.warn(
-                            f"two lrkit schedulers drive {tr.param!r} of this optimizer and one of them "
-                            "sets absolute values (relative=False), which do not compound: the last one "
-                            "to step wins. Build one Scheduler with the product of the schedules instead.",
-                            UserWarning, stacklevel=4)
-                        return
+            warnings.warn(
+                "two lrkit schedulers drive 'lr' of this optimizer and one of them sets absolute values "
+                "(relative=False), which do not compound: the last one to step wins. Build one Scheduler "
+                "with the product of the schedules instead.", UserWarning, stacklevel=4)
 
     def _leave_peers(self) -> None:
         """Stop compounding with the optimizer's other schedulers (a composite drives this one)."""
@@ -320,7 +317,7 @@ class Scheduler:
             for i, fn in enumerate(track.fns):
                 if fn is None:
                     continue
-                v = (track.bases[i] * fn(t) if track.relative else fn(t)) * track.gain(i)
+                v = track.value(i, t)
                 if track.compounds:
                     for o in others:
                         v *= o._factor(track.param, i)
@@ -434,14 +431,11 @@ class Scheduler:
         if self._reported is not None and track is self._tracks[0]:
             return list(self._reported)  # set by a ChainedScheduler for its children, as torch reports them
         t = self._applied  # recomputed, not stored every step: the hot path stays lean
-        if self._written is not None and len(self._peer_refs) > 1:  # compounded with other schedulers
-            k = self._tracks.index(track)
-            return [None if fn is None else self._written.get((k, i), b * fn(t) * track.gain(i))
-                    for i, (fn, b) in enumerate(zip(track.fns, track.bases, strict=True))]
-        if track.gains is not None:
-            return [None if fn is None else b * fn(t) * track.gain(i)
-                    for i, (fn, b) in enumerate(zip(track.fns, track.bases, strict=True))]
-        return [None if fn is None else b * fn(t) for fn, b in zip(track.fns, track.bases, strict=True)]
+        k = self._tracks.index(track)
+        # compounded with other schedulers: the values written then
+        written = self._written if self._written is not None and len(self._peer_refs) > 1 else {}
+        return [None if fn is None else written.get((k, i), track.value(i, t))
+                for i, fn in enumerate(track.fns)]
 
     @property
     def schedules(self) -> list[Schedule | None]:
