@@ -1105,16 +1105,21 @@ class ChainedScheduler(_Compat):
         """Child k reports b·Π_{j<=k} f_j(t)·Π_{j>k} f_j(t − 1), as torch's children do (at
         step 0, children built later are not there yet)."""
         n = len(self._schedulers)
-        for k, child in enumerate(self._schedulers):
-            out: list[float | None] = []
-            for g in range(len(self._child_lrs[0])):
-                v = float(self._child_lrs[0][g](t))
+        reported: list[list[float | None]] = [[] for _ in range(n)]
+        for g, first in enumerate(self._child_lrs[0]):
+            lead = float(first(t))
+            # each later child's factor at t and at t − 1, evaluated once for all children k
+            now = [float(self._child_lrs[j][g](t)) * self._child_scales[j - 1][g] for j in range(1, n)]
+            before = [float(self._child_lrs[j][g](t - 1)) * self._child_scales[j - 1][g] if t > 0 else None
+                      for j in range(1, n)]
+            for k in range(n):
+                v = lead
                 for j in range(1, n):
-                    if j <= k:
-                        v *= float(self._child_lrs[j][g](t)) * self._child_scales[j - 1][g]
-                    elif t > 0:
-                        v *= float(self._child_lrs[j][g](t - 1)) * self._child_scales[j - 1][g]
-                out.append(v)
+                    term = now[j - 1] if j <= k else before[j - 1]
+                    if term is not None:
+                        v *= term
+                reported[k].append(v)
+        for child, out in zip(self._schedulers, reported, strict=True):
             child._reported = out
             child.last_epoch = t
 
