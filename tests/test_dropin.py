@@ -86,22 +86,27 @@ def spec_steps(spec: tuple) -> int:
 ORDERS = ["scheduler-then-optimizer", "optimizer-then-scheduler", "optimizer-before-build"]
 
 
-def resumed(mod: Any, cfg: dict[str, Any], spec: tuple, saved_opt: dict, saved_sched: dict,
-            order: str) -> tuple[Any, Any]:
-    o = make_optimizer(cfg)
+def load_in_order(order: str, o: Any, build_scheduler: Any, saved_opt: dict, saved_sched: dict) -> Any:
+    """Resume a fresh optimizer ``o`` and the scheduler ``build_scheduler(o)`` in one of ORDERS."""
     if order == "optimizer-before-build":
         o.load_state_dict(saved_opt)
-        s = build(mod, o, spec)
+        s = build_scheduler(o)
         s.load_state_dict(saved_sched)
-        return o, s
-    s = build(mod, o, spec)
+        return s
+    s = build_scheduler(o)
     if order == "scheduler-then-optimizer":
         s.load_state_dict(saved_sched)
         o.load_state_dict(saved_opt)
     else:
         o.load_state_dict(saved_opt)
         s.load_state_dict(saved_sched)
-    return o, s
+    return s
+
+
+def resumed(mod: Any, cfg: dict[str, Any], spec: tuple, saved_opt: dict, saved_sched: dict,
+            order: str) -> tuple[Any, Any]:
+    o = make_optimizer(cfg)
+    return o, load_in_order(order, o, lambda opt: build(mod, opt, spec), saved_opt, saved_sched)
 
 
 def run_resume(name: str, seed: int, order: str) -> None:
@@ -403,16 +408,7 @@ def test_resume_orders_through_accelerate() -> None:
                 if mod is LT:
                     ss = json.loads(json.dumps(ss))
                 o = AcceleratedOptimizer(torch.optim.SGD([p], lr=0.5), device_placement=False)
-                if order == "optimizer-before-build":
-                    o.load_state_dict(so)
-                s = mod.MultiStepLR(o, [2, 4, 7], 0.5)
-                if order == "scheduler-then-optimizer":
-                    s.load_state_dict(ss)
-                    o.load_state_dict(so)
-                else:
-                    if order != "optimizer-before-build":
-                        o.load_state_dict(so)
-                    s.load_state_dict(ss)
+                s = load_in_order(order, o, lambda opt, m=mod: m.MultiStepLR(opt, [2, 4, 7], 0.5), so, ss)
                 trace = []
                 for _ in range(5):
                     o.step()
