@@ -276,7 +276,7 @@ def test_suggestion_rules_on_a_known_curve():
     # halfway: where the loss is halfway from the plateau (≈ 1) down to the bottom (≈ 0.2): the
     # sigmoid's centre, lr = 1e-3, up to the small rise added before the bottom
     assert s["halfway"] == pytest.approx(1e-3, rel=0.1)
-    assert list(s) == list(RULES) and RULES[0] == "halfway"
+    assert list(s) == list(RULES) and RULES[0] == "valley"
 
 
 @pytest.mark.parametrize("centre, depth", [(-4.0, 0.5), (-2.0, 0.9), (0.5, 0.3)])
