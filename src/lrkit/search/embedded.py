@@ -79,7 +79,8 @@ def storage_url(storage: str | os.PathLike[str] | None) -> str | None:
 def optimize(train_fn: Callable[..., Any], space: Space | str | dict[str, Any], n_trials: int, *,
              storage: str | os.PathLike[str] | None = None, study_name: str = "lrkit",
              direction: str = "minimize", seed: int | None = 0, pruner: Any = "median",
-             timeout: float | None = None, total_steps: int | None = None) -> Result:
+             timeout: float | None = None, total_steps: int | None = None,
+             catch: tuple[type[BaseException], ...] = ()) -> Result:
     """Search ``space`` for the schedule that makes ``train_fn`` best, on Optuna.
 
     Args:
@@ -95,6 +96,9 @@ def optimize(train_fn: Callable[..., Any], space: Space | str | dict[str, Any], 
         pruner: ``"median"`` (Optuna's MedianPruner), None (no pruning) or an Optuna pruner.
         timeout: stop starting trials after this many seconds.
         total_steps: resolve fractions of the run in every schedule (as ``space(total_steps=)``).
+        catch: exceptions of ``train_fn`` that fail a trial without stopping the search
+            (:class:`~lrkit.search.InvalidSample` always does); the message is kept as the
+            trial's ``user_attrs["error"]``.
     """
     import optuna
 
@@ -113,7 +117,8 @@ def optimize(train_fn: Callable[..., Any], space: Space | str | dict[str, Any], 
         pruner = optuna.pruners.NopPruner()
     elif not isinstance(pruner, optuna.pruners.BasePruner):
         raise TypeError(f"pruner must be 'median', None or an Optuna pruner, got {pruner!r}")
-    study = optuna.create_study(storage=storage_url(storage), study_name=study_name, direction=direction,
+    study = optuna.create_study(storage=storage_url(storage), study_name=study_name,
+                                direction="maximize" if direction == "maximize" else "minimize",
                                 pruner=pruner, load_if_exists=True)
     # a resumed study draws on from where it stopped (the same seed again would repeat its trials)
     study.sampler = optuna.samplers.TPESampler(seed=None if seed is None else seed + len(study.trials))
@@ -123,12 +128,13 @@ def optimize(train_fn: Callable[..., Any], space: Space | str | dict[str, Any], 
     start = time.perf_counter()
     before = len(study.trials)
     if left > 0:
-        study.optimize(_objective(train_fn, sp), n_trials=left, timeout=timeout, catch=(InvalidSample,),
+        study.optimize(_objective(train_fn, sp, catch), n_trials=left, timeout=timeout, catch=(InvalidSample, *catch),
                        gc_after_trial=False, show_progress_bar=False)
     return Result(study, len(study.trials) - before, time.perf_counter() - start)
 
 
-def _objective(train_fn: Callable[..., Any], sp: Space) -> Callable[[Any], float]:
+def _objective(train_fn: Callable[..., Any], sp: Space,
+               catch: tuple[type[BaseException], ...]) -> Callable[[Any], float]:
     def objective(trial: Any) -> float:
         schedule = sp.suggest(trial)
         last: list[float] = []
@@ -144,7 +150,11 @@ def _objective(train_fn: Callable[..., Any], sp: Space) -> Callable[[Any], float
             if trial.should_prune():
                 raise optuna.TrialPruned(f"pruned at step {step} (value {v:.6g})")
 
-        out = train_fn(schedule, report)
+        try:
+            out = train_fn(schedule, report)
+        except catch as e:
+            trial.set_user_attr("error", str(e))  # the trial fails, the search goes on
+            raise
         if out is None:
             if not last:
                 raise TypeError("train_fn returned None and reported no value: return the objective")
