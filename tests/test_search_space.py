@@ -224,3 +224,12 @@ def test_wandb_and_hydra() -> None:
     # a config swept by W&B or Hydra comes back through build
     cfg = {"scale": 1e-3, "wsd": {"warmup": 10, "shape": "cosine", "end": 0.01}}
     assert sp.build(cfg) == 1e-3 * lrkit.wsd(1000, 10, 300, shape="cosine", end=0.01)
+
+
+def test_a_space_pickles() -> None:
+    import pickle
+
+    sp = space(TEMPLATE, total_steps=5000)
+    again = pickle.loads(pickle.dumps(sp))
+    assert again.sample(4) == sp.sample(4)
+    assert again.build(sp.draw(5)) == sp.sample(5)

@@ -92,7 +92,7 @@ def script_fn(command: Sequence[str], *, env: str = ENV) -> Callable[..., float]
 
 _EPILOG = """\
 examples:
-  lrkit tune "loguniform(1e-3, 1) * cosine('rest', end=uniform(0, 0.1))" --trials 20 --total-steps 300 \
+  lrkit tune "loguniform(1e-3, 1) * cosine('rest', end=uniform(0, 0.1))" --trials 20 --total-steps 300 \\
       -- python train.py
   lrkit tune @space.yaml --trials 50 --storage tune.db -- python train.py --schedule "{schedule}"
 

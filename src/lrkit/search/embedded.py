@@ -112,7 +112,7 @@ def optimize(train_fn: Callable[..., Any], space: Space | str | dict[str, Any], 
     if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
         raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
     if pruner == "median":
-        pruner = optuna.pruners.MedianPruner(n_startup_trials=2)
+        pruner = optuna.pruners.MedianPruner()
     elif pruner is None:
         pruner = optuna.pruners.NopPruner()
     elif not isinstance(pruner, optuna.pruners.BasePruner):

@@ -325,6 +325,16 @@ class Space:
         self._name_of = {id(p.dist): p.name for p in self.params}
         self.text = source if source is not None else _render(template, None)
 
+    # pickling (Ray ships the space to its workers): the lookup by identity is rebuilt
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_name_of"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._name_of = {id(p.dist): p.name for p in self.params}
+
     def __repr__(self) -> str:
         extra = "" if self.total_steps is None else f", total_steps={self.total_steps}"
         return f"space({self.text!r}{extra})"
@@ -551,8 +561,8 @@ def _numeric(node: Any) -> bool:
 
 def _name_params(template: Any) -> list[Param]:
     found = list(_params(template, (), "schedule", ()))
-    paths = [tuple(s for s in p if s != "schedule" or p == ("schedule",)) for _, p, _ in found]
-    full = [p if p else ("schedule",) for p in paths]
+    # "schedule" (the argument of a combinator, the root) says nothing in a name but at its end
+    full = [(*(s for s in p[:-1] if s != "schedule"), p[-1]) for _, p, _ in found]
     names: list[str] = []
     for i, p in enumerate(full):
         dist = found[i][0]

@@ -27,17 +27,39 @@ STEPS = 300
 _DATA: dict[str, Any] = {}
 
 
+def _digits_rows() -> list[list[float]]:
+    """The digits as rows of 64 pixels (0..16) and the label, read from the file scikit-learn
+    ships (``sklearn/datasets/data/digits.csv.gz``) without importing scikit-learn (seconds
+    saved in every worker process of a search); ``load_digits()`` if the file is not there."""
+    import csv
+    import gzip
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("the digits task needs scikit-learn (its digits data): pip install scikit-learn")
+    path = os.path.join(list(spec.submodule_search_locations)[0], "datasets", "data", "digits.csv.gz")
+    if os.path.exists(path):
+        with gzip.open(path, "rt") as f:
+            return [[float(x) for x in row] for row in csv.reader(f) if row]
+    from sklearn.datasets import load_digits  # pragma: no cover - another layout of scikit-learn
+
+    x, y = load_digits(return_X_y=True)  # pragma: no cover
+    return [[*map(float, xi), float(yi)] for xi, yi in zip(x, y, strict=True)]  # pragma: no cover
+
+
 def _data() -> dict[str, Any]:
-    """The digits split (the same every call: scikit-learn's ``train_test_split``, random_state=0)."""
+    """The digits split, the same every call: 450 images for validation, the rest for training
+    (a fixed permutation, torch seed 0)."""
     if not _DATA:
         import torch
-        from sklearn.datasets import load_digits
-        from sklearn.model_selection import train_test_split
 
-        x, y = load_digits(return_X_y=True)
-        x_tr, x_va, y_tr, y_va = train_test_split(x / 16.0, y, test_size=450, random_state=0, stratify=y)
-        _DATA.update(x_train=torch.tensor(x_tr, dtype=torch.float32), y_train=torch.tensor(y_tr),
-                     x_val=torch.tensor(x_va, dtype=torch.float32), y_val=torch.tensor(y_va))
+        rows = torch.tensor(_digits_rows(), dtype=torch.float64)
+        order = torch.randperm(len(rows), generator=torch.Generator().manual_seed(0))
+        x = (rows[order, :64] / 16.0).to(torch.float32)
+        y = rows[order, 64].to(torch.int64)
+        _DATA.update(x_train=x[450:], y_train=y[450:], x_val=x[:450], y_val=y[:450])
     return _DATA
 
 
