@@ -80,7 +80,7 @@ def optimize(train_fn: Callable[..., Any], space: Space | str | dict[str, Any], 
              storage: str | os.PathLike[str] | None = None, study_name: str = "lrkit",
              direction: str = "minimize", seed: int | None = 0, pruner: Any = "median",
              timeout: float | None = None, total_steps: int | None = None,
-             catch: tuple[type[BaseException], ...] = ()) -> Result:
+             catch: tuple[type[Exception], ...] = ()) -> Result:
     """Search ``space`` for the schedule that makes ``train_fn`` best, on Optuna.
 
     Args:
@@ -134,7 +134,7 @@ def optimize(train_fn: Callable[..., Any], space: Space | str | dict[str, Any], 
 
 
 def _objective(train_fn: Callable[..., Any], sp: Space,
-               catch: tuple[type[BaseException], ...]) -> Callable[[Any], float]:
+               catch: tuple[type[Exception], ...]) -> Callable[[Any], float]:
     def objective(trial: Any) -> float:
         schedule = sp.suggest(trial)
         last: list[float] = []
