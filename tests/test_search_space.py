@@ -233,3 +233,13 @@ def test_a_space_pickles() -> None:
     again = pickle.loads(pickle.dumps(sp))
     assert again.sample(4) == sp.sample(4)
     assert again.build(sp.draw(5)) == sp.sample(5)
+
+
+def test_spaces_import_no_engine() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, lrkit.search as s; s.space('uniform(0.1, 1) * cosine(10)').sample(0); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'optuna', 'ray', 'numpy', 'torch'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

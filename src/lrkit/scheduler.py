@@ -6,6 +6,7 @@ optimizers, hand-written ones).  It holds one piece of state, the step::
     value(group, t) = base(group) · schedule(t)    (relative=True)
     value(group, t) = schedule(t)                  (relative=False)
 
+times ``scheduler.scale`` (1 unless set: the multiplier Population Based Training mutates).
 ``base`` is the group's value when the Scheduler is built (for ``lr`` torch's
 ``group["initial_lr"]`` when present, which it also sets, like torch).
 Step 0 is applied at construction; ``step()`` advances one step, ``step(t)``
