@@ -233,6 +233,8 @@ def test_a_space_pickles() -> None:
     again = pickle.loads(pickle.dumps(sp))
     assert again.sample(4) == sp.sample(4)
     assert again.build(sp.draw(5)) == sp.sample(5)
+    err = pickle.loads(pickle.dumps(InvalidSample({"a": 1}, "why")))
+    assert (err.values, err.reason, str(err)) == ({"a": 1}, "why", "why (values: {'a': 1})")
 
 
 def test_spaces_import_no_engine() -> None:

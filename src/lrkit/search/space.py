@@ -52,6 +52,9 @@ class InvalidSample(ValueError):
         super().__init__(f"{reason} (values: {dict(values)!r})")
         self.values, self.reason = dict(values), reason
 
+    def __reduce__(self) -> tuple[Any, ...]:  # pickles (Ray sends a failed trial's error back)
+        return (type(self), (self.values, self.reason))
+
 
 # -- the template ---------------------------------------------------------------------
 class _Lit:
@@ -545,9 +548,8 @@ def _params(node: Any, path: tuple[str, ...], leaf: str,
             yield from _params(v, sub, k, when)
     elif isinstance(node, Choice):
         yield node, (*path, leaf), when
-        for label, option in zip(node.labels, node.options, strict=True):
-            tag = f"option{node.labels.index(label)}"
-            yield from _params(option, (*path, leaf, tag), "schedule", (*when, (node, label)))
+        for k, (label, option) in enumerate(zip(node.labels, node.options, strict=True)):
+            yield from _params(option, (*path, leaf, f"option{k}"), "schedule", (*when, (node, label)))
     elif isinstance(node, Distribution):
         yield node, (*path, leaf), when
 
