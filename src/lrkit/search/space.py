@@ -548,8 +548,8 @@ def _params(node: Any, path: tuple[str, ...], leaf: str,
             yield from _params(v, sub, k, when)
     elif isinstance(node, Choice):
         yield node, (*path, leaf), when
-        for k, (label, option) in enumerate(zip(node.labels, node.options, strict=True)):
-            yield from _params(option, (*path, leaf, f"option{k}"), "schedule", (*when, (node, label)))
+        for j, (label, option) in enumerate(zip(node.labels, node.options, strict=True)):
+            yield from _params(option, (*path, leaf, f"option{j}"), "schedule", (*when, (node, label)))
     elif isinstance(node, Distribution):
         yield node, (*path, leaf), when
 
