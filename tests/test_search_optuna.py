@@ -110,6 +110,8 @@ def test_optimize_bad_arguments() -> None:
         optimize(_toy, sp, 1, direction="down")
     with pytest.raises(TypeError, match="train_fn must be callable"):
         optimize(None, sp, 1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="seed must be"):
+        optimize(_toy, sp, 1, seed=1.5)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="pruner"):
         optimize(_toy, sp, 1, pruner="hyperband")
 

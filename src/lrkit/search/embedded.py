@@ -109,6 +109,8 @@ def optimize(train_fn: Callable[..., Any], space: Space | str | dict[str, Any], 
         raise ValueError(f"n_trials must be an integer in 1..1000000, got {n_trials!r}")
     if direction not in ("minimize", "maximize"):
         raise ValueError(f"direction must be 'minimize' or 'maximize', got {direction!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TypeError(f"seed must be an int or None, got {seed!r}")
     if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
         raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
     if pruner == "median":
