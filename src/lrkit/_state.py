@@ -3,6 +3,7 @@
 ``state_dict()`` is plain JSON::
 
     {"format": "lrkit.Scheduler", "version": 1, "class": "StepLR", "last_epoch": 5, "unit": "steps",
+     "scale": 1.0,
      "tracks": [{"param": "lr", "relative": false, "bases": null,
                  "schedules": [{"config": {...}, "text": "step(3, start=0.5)"}, ...]}],
      "plateaus": [...], ...class-specific keys}
@@ -30,7 +31,7 @@ FORMAT = "lrkit.Scheduler"
 VERSION = 1
 #: the clocks a Scheduler counts in
 UNITS = ("steps", "tokens", "samples")
-_KEYS = {"format", "version", "class", "last_epoch", "unit", "tracks", "plateaus"}
+_KEYS = {"format", "version", "class", "last_epoch", "unit", "tracks", "plateaus", "scale"}
 _TRACK_KEYS = {"param", "relative", "bases", "schedules"}
 
 
@@ -57,7 +58,11 @@ def check(sd: Any, name: str, extra: tuple[str, ...], check_step: Callable[[Any,
             raise ValueError(f"state_dict lacks {key!r}")
     if sd.get("unit", "steps") not in UNITS:
         raise ValueError(f"state_dict['unit'] must be one of {', '.join(map(repr, UNITS))}, got {sd['unit']!r}")
+    scale = sd.get("scale", 1.0)  # states saved before `scale` existed: 1
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 <= scale <= max_value:
+        raise ValueError(f"state_dict['scale'] must be a finite number >= 0, got {scale!r}")
     out = dict(sd)
+    out["scale"] = float(scale)
     out["last_epoch"] = check_step(sd["last_epoch"], "state_dict['last_epoch']")
     tracks = sd["tracks"]
     if not isinstance(tracks, list) or not tracks:

@@ -95,11 +95,12 @@ class Track:
     (torch's classes: their ``base_lrs``), the base of each group; the factor,
     value / unit, is what compounds with other schedulers on the optimizer.
     ``gains``: set by the Scheduler from the groups' ``lr_scale`` (layer decay), multiplied
-    into the written values.
+    into the written values.  ``scale``: the Scheduler's ``scale`` (PBT's multiplier, 1 by
+    default), multiplied into every group's gain and factor.
     """
 
     __slots__ = ("param", "key", "index", "relative", "low", "high", "schedules", "bases", "fns",
-                 "shared", "units", "gains")
+                 "shared", "units", "gains", "scale")
     fns: list[Callable[[Any], float] | None]  # per group, set by build()
 
     def __init__(self, param: str, relative: bool, schedules: list[Schedule | None],
@@ -115,6 +116,8 @@ class Track:
         self.units = units
         #: per group, a multiplier of the written value (timm's ``param_group["lr_scale"]``), or None
         self.gains: list[float] | None = None
+        #: a multiplier of every written value (``Scheduler.scale``)
+        self.scale = 1.0
         self.fns = []
 
     @property
@@ -123,7 +126,8 @@ class Track:
         return self.relative or self.units is not None
 
     def gain(self, i: int) -> float:
-        return 1.0 if self.gains is None or i >= len(self.gains) else self.gains[i]
+        g = 1.0 if self.gains is None or i >= len(self.gains) else self.gains[i]
+        return g if self.scale == 1.0 else g * self.scale
 
     def value(self, i: int, t: Any) -> float:
         """Group i's value at step t, with the plan's arithmetic: (base·gain)·schedule(t)."""
@@ -137,9 +141,11 @@ class Track:
         if fn is None:
             return 1.0
         if self.relative:
-            return fn(t)
-        unit = self.units[i] if self.units is not None and i < len(self.units) else 0.0
-        return fn(t) / unit if unit else 1.0
+            f = fn(t)
+        else:
+            unit = self.units[i] if self.units is not None and i < len(self.units) else 0.0
+            f = fn(t) / unit if unit else 1.0
+        return f if self.scale == 1.0 else f * self.scale
 
 
 def build(groups: list[dict[str, Any]], tracks: list[Track],

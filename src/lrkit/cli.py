@@ -135,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--format", choices=("table", "csv", "json"), default="table",
                    help="output format (default: table)")
     _add_param(v)
+
+    from .search.command import add_parser as add_tune  # `lrkit tune` (its logic is in lrkit.search)
+
+    add_tune(sub, fmt)
     return parser
 
 
@@ -154,6 +158,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    if args.command == "tune":
+        from .search.command import run as run_tune
+
+        return run_tune(args)
     try:
         if args.steps is not None and not 0 < args.steps <= MAX_STEPS:
             raise ValueError(f"--steps must be in 1..{MAX_STEPS}, got {_int_text(args.steps)}")

@@ -6,6 +6,7 @@ optimizers, hand-written ones).  It holds one piece of state, the step::
     value(group, t) = base(group) · schedule(t)    (relative=True)
     value(group, t) = schedule(t)                  (relative=False)
 
+times ``scheduler.scale`` (1 unless set: the multiplier Population Based Training mutates).
 ``base`` is the group's value when the Scheduler is built (for ``lr`` torch's
 ``group["initial_lr"]`` when present, which it also sets, like torch).
 Step 0 is applied at construction; ``step()`` advances one step, ``step(t)``
@@ -234,6 +235,10 @@ class Scheduler:
         for i in range(n_old, n):
             for track in self._tracks:
                 self._add_group(track, i, groups[i])
+        self._rebind()
+
+    def _rebind(self) -> None:
+        """Recompile the write plan, keeping the plateau states."""
         saved = [st.state_dict() for st in self._plateaus]
         self._bind()
         for st, sd in zip(self._plateaus, saved, strict=False):
@@ -457,6 +462,24 @@ class Scheduler:
                     ds.append(d)
         return max(ds) if ds else None
 
+    @property
+    def scale(self) -> float:
+        """A multiplier of the values written for ``param`` (1 by default), for Population Based
+        Training: ``scheduler.scale *= 1.2`` multiplies the lr from now on without touching the
+        schedule's position.  Kept in ``state_dict()``; the new values are written at once."""
+        return self._tracks[0].scale
+
+    @scale.setter
+    def scale(self, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"scale must be a number >= 0, got {value!r}")
+        x = float(value)
+        if not 0.0 <= x <= MAX_VALUE:
+            raise ValueError(f"scale must be a finite number >= 0, got {value!r}")
+        self._tracks[0].scale = x
+        self._rebind()
+        self._apply(self.last_epoch)
+
     # -- state ----------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """A JSON-able dict: format, version, class, step, per-track bases and schedules."""
@@ -474,6 +497,7 @@ class Scheduler:
             "class": type(self).__name__,
             "last_epoch": self.last_epoch,
             "unit": self.unit,
+            "scale": self.scale,
             "tracks": tracks,
             "plateaus": [st.state_dict() for st in self._plateaus],
         }
@@ -517,6 +541,7 @@ class Scheduler:
             for saved, track in zip(sd["tracks"], self._tracks, strict=False):
                 if track.relative and saved["bases"] is not None:
                     track.bases = [float(b) for b in saved["bases"]]
+        self._tracks[0].scale = sd["scale"]
         self._bind()
         if len(sd["plateaus"]) == len(self._plateaus):
             for j, (st, saved) in enumerate(zip(self._plateaus, sd["plateaus"], strict=False)):
