@@ -1,19 +1,16 @@
-"""The README's quickstart works as written."""
+"""The quickstart (docs/getting-started.md) and the fractions example (docs/shapes.md) work as written."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+from .readme import section
 
 
 def _block_after(heading: str) -> str:
-    text = README.read_text(encoding="utf-8")
-    section = text.split(heading, 1)[1]
-    match = re.search(r"```python\n(.*?)```", section, re.S)
+    match = re.search(r"```python\n(.*?)```", section(heading), re.S)
     assert match, f"no python block after {heading}"
     return match.group(1)
 

@@ -19,6 +19,9 @@ from .schedule import REGISTRY, Schedule
 
 __all__ = ["Entry", "EXAMPLES", "entries", "entry", "suggest", "format_list", "format_entry"]
 
+#: steps shown when an example has no length of its own (it never settles, or is constant)
+PLOT_STEPS = 1000
+
 #: the first parameter names of a combinator: it takes schedules
 _TAKES_SCHEDULES = frozenset({"schedule", "schedules", "factors", "terms"})
 
@@ -80,6 +83,15 @@ class Entry:
     example: str | None
     #: the keywords the text and config forms accept, in order
     keywords: tuple[str, ...]
+    #: the steps to plot the example over: None for its own length, else :data:`PLOT_STEPS`
+    plot_steps: int | None = None
+
+    def plot_args(self) -> list[str]:
+        """The ``lrkit`` command line that plots the example (``[]`` without one)."""
+        if self.example is None:
+            return []
+        steps = [] if self.plot_steps is None else ["--steps", str(self.plot_steps)]
+        return ["plot", self.example, *steps]
 
 
 def _signature(cls: type[Schedule]) -> str:
@@ -104,9 +116,15 @@ def entry(name: str) -> Entry:
     cls = REGISTRY[name]
     keywords = tuple(n for n, _ in cls._signature)
     example, meaning = EXAMPLES.get(name, (None, ""))
+    plot_steps = None
+    if example is not None:
+        from .spec import parse
+
+        duration = parse(example).duration
+        plot_steps = PLOT_STEPS if duration is None or duration <= 0 else None
     return Entry(name=name, kind=_kind(keywords), signature=_signature(cls),
                  formula=inspect.cleandoc(cls.__doc__ or ""), meaning=meaning,
-                 example=example, keywords=keywords)
+                 example=example, keywords=keywords, plot_steps=plot_steps)
 
 
 def entries() -> list[Entry]:
@@ -158,5 +176,6 @@ def format_entry(name: str) -> str:
     lines = [e.signature, "", f"{e.kind}: {e.meaning}", "", e.formula.replace("``", "`"), ""]
     lines.append(f"keywords: {', '.join(e.keywords)}")
     if e.example:
-        lines.append(f"example:  lrkit plot \"{e.example}\"")
+        steps = "" if e.plot_steps is None else f" --steps {e.plot_steps}"
+        lines.append(f"example:  lrkit plot \"{e.example}\"{steps}")
     return "\n".join(lines)

@@ -207,13 +207,13 @@ def _catalog(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"lrkit: error: {e}", file=sys.stderr)
         return 2
-    example = entry(args.name).example
-    if example is None:
+    e = entry(args.name)
+    if e.example is None:
         return 0
     print()
-    plot = argparse.Namespace(steps=None, log=False, output=None, param="lr", width=None, height=12,
-                              ascii=False, color="auto")
-    return _plot(plot, load_specs([example]))
+    plot = argparse.Namespace(steps=e.plot_steps, log=False, output=None, param="lr", width=None,
+                              height=12, ascii=False, color="auto")
+    return _plot(plot, load_specs([e.example]))
 
 
 def _int_text(n: int) -> str:
