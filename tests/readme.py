@@ -12,7 +12,7 @@ DOCS = ROOT / "docs"
 
 def pages() -> list[Path]:
     """Every Markdown page of the site, then the README, in a fixed order."""
-    return [*sorted(DOCS.glob("*.md")), README]
+    return [*sorted(DOCS.rglob("*.md")), README]
 
 
 def section(heading: str) -> str:

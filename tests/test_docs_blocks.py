@@ -91,7 +91,7 @@ PAGES = [p for p in pages() if blocks(p.read_text(encoding="utf-8"))]
 
 
 def _id(p: Path) -> str:
-    return p.name if p.parent.name == "docs" else "README.md"
+    return p.relative_to(ROOT / "docs").as_posix() if p.is_relative_to(ROOT / "docs") else "README.md"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[_id(p) for p in PAGES])
