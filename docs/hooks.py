@@ -142,7 +142,7 @@ def _gallery(out: Path) -> list[tuple[str, str, Path | None]]:
                 raise RuntimeError(f"lrkit plot {e.example!r} exited with status {status}")
             lines += [f"![{e.example}]({e.name}.png)", ""]
         lines += ["## Signature", "", "```text", e.signature, "```", "",
-                  "## Formula", "", "```text", e.formula, "```", ""]
+                  "## Formula", "", "```text", e.formula.replace("``", ""), "```", ""]
         if e.example is not None:
             s = lrkit.parse(e.example)
             config = yaml.safe_dump(s.to_config(), sort_keys=False, default_flow_style=None).rstrip()
