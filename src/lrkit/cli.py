@@ -207,13 +207,13 @@ def _catalog(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"lrkit: error: {e}", file=sys.stderr)
         return 2
-    e = entry(args.name)
-    if e.example is None:
+    found = entry(args.name)
+    if found.example is None:
         return 0
     print()
-    plot = argparse.Namespace(steps=e.plot_steps, log=False, output=None, param="lr", width=None,
+    plot = argparse.Namespace(steps=found.plot_steps, log=False, output=None, param="lr", width=None,
                               height=12, ascii=False, color="auto")
-    return _plot(plot, load_specs([e.example]))
+    return _plot(plot, load_specs([found.example]))
 
 
 def _int_text(n: int) -> str:
