@@ -303,4 +303,4 @@ def test_doc_yaml_example(tmp_path):
     out = ok("describe", "@schedules.yaml", cwd=tmp_path)
     assert out.startswith("baseline\n") and "\n\nshort_warmup\n" in out and "seams    none" in out
     docs = Path(__file__).resolve().parents[1] / "docs"
-    assert "![" in text and (docs / "warmup-cosine.png").stat().st_size < 100_000
+    assert "](figures/warmup_cosine.png)" in text and (docs / "figures" / "warmup_cosine.py").is_file()

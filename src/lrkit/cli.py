@@ -34,7 +34,8 @@ from .spec import load, parse
 __all__ = ["main"]
 
 _SPEC_HELP = ("a schedule in its text form, e.g. \"warmup(cosine(9000), 1000)\", or @FILE: a JSON/YAML "
-              "config (a mapping of named configs gives one curve per name)")
+              "config (a mapping of named configs gives one curve per name); 'lrkit shapes' lists "
+              "every schedule name, 'lrkit help NAME' shows one")
 _STEPS_HELP = ("show steps 0..N (default: the schedule's own length); also the run length that "
                "durations given as fractions of the run ('5%%', 'rest') refer to")
 
@@ -46,6 +47,12 @@ examples:
   lrkit values "warmup(cosine('rest'), '5%')" --steps 2000 --every 250
 
 Run 'lrkit COMMAND --help' for the options of each command.
+"""
+
+#: the last lines of every command's --help
+_NAMES_HINT = """
+Every schedule name, its arguments and an example: 'lrkit shapes';
+one of them with a plot of its example: 'lrkit help NAME' (e.g. lrkit help cosine).
 """
 
 _PLOT_EPILOG = """\
@@ -94,13 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     parser = _Parser(prog="lrkit", description="Look at learning-rate (and any hyperparameter) "
                      "schedules: plot them, describe them, print their values.",
-                     epilog=_MAIN_EPILOG, formatter_class=fmt)
+                     epilog=_MAIN_EPILOG + _NAMES_HINT, formatter_class=fmt)
     parser.add_argument("--version", action="version", version=f"lrkit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("plot", help="plot schedules in the terminal or to a PNG/SVG file",
                        description="Plot one or more schedules (several are overlaid with a legend).",
-                       epilog=_PLOT_EPILOG, formatter_class=fmt)
+                       epilog=_PLOT_EPILOG + _NAMES_HINT, formatter_class=fmt)
     p.add_argument("specs", nargs="+", metavar="SPEC", help=_SPEC_HELP)
     _add_steps(p)
     p.add_argument("--log", action="store_true", help="logarithmic value axis")
@@ -119,14 +126,14 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("describe", help="start, peak, minimum, final value, length and seams",
                        description="Describe schedules in numbers: start, peak (value and step), "
                        "minimum, final value, length, and every seam where the value jumps.",
-                       epilog=_DESCRIBE_EPILOG, formatter_class=fmt)
+                       epilog=_DESCRIBE_EPILOG + _NAMES_HINT, formatter_class=fmt)
     d.add_argument("specs", nargs="+", metavar="SPEC", help=_SPEC_HELP)
     _add_steps(d)
     d.add_argument("--json", action="store_true", help="print the description as JSON")
 
     v = sub.add_parser("values", help="print the values at chosen steps",
                        description="Print schedule values at chosen steps.",
-                       epilog=_VALUES_EPILOG, formatter_class=fmt)
+                       epilog=_VALUES_EPILOG + _NAMES_HINT, formatter_class=fmt)
     v.add_argument("specs", nargs="+", metavar="SPEC", help=_SPEC_HELP)
     _add_steps(v)
     which = v.add_mutually_exclusive_group()
@@ -135,6 +142,17 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--format", choices=("table", "csv", "json"), default="table",
                    help="output format (default: table)")
     _add_param(v)
+
+    sub.add_parser("shapes", help="list every shape and combinator: signature, formula, example",
+                   description="List every schedule name (shapes and combinators) with its "
+                   "signature and defaults, its formula, one line of meaning and an example SPEC.",
+                   epilog=_NAMES_HINT, formatter_class=fmt)
+    h = sub.add_parser("help", help="one shape or combinator in full, with a plot of its example",
+                       description="Show one schedule name: signature, formula, keywords and a "
+                       "terminal plot of its example.  Peers' names (CosineAnnealingLR, "
+                       "cosine_decay_schedule, ...) are translated.",
+                       epilog=_NAMES_HINT, formatter_class=fmt)
+    h.add_argument("name", metavar="NAME", help="a schedule name, e.g. cosine, warmup, wsd")
 
     from .search.command import add_parser as add_tune  # `lrkit tune` (its logic is in lrkit.search)
 
@@ -158,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    if args.command in ("shapes", "help"):
+        return _catalog(args)
     if args.command == "tune":
         from .search.command import run as run_tune
 
@@ -181,6 +201,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, TypeError, OSError, ImportError) as e:
         print(f"lrkit: error: {_message(e)}", file=sys.stderr)
         return 2
+
+
+def _catalog(args: argparse.Namespace) -> int:
+    """``lrkit shapes`` and ``lrkit help NAME`` (the text comes from :mod:`lrkit.catalog`)."""
+    from .catalog import entry, format_entry, format_list
+
+    if args.command == "shapes":
+        print(format_list())
+        return 0
+    try:
+        print(format_entry(args.name))
+    except ValueError as e:
+        print(f"lrkit: error: {e}", file=sys.stderr)
+        return 2
+    found = entry(args.name)
+    if found.example is None:
+        return 0
+    print()
+    plot = argparse.Namespace(steps=found.plot_steps, log=False, output=None, param="lr", width=None,
+                              height=12, ascii=False, color="auto")
+    return _plot(plot, load_specs([found.example]))
 
 
 def _int_text(n: int) -> str:

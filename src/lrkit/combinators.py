@@ -122,7 +122,7 @@ class join(Schedule):
     """Pieces one after another: piece i runs from boundaries[i−1] (0 for the
     first) and sees its own local step t − boundaries[i−1].
 
-    value(t) = schedules[i](t − b[i−1]) for b[i−1] <= t < b[i].
+    value(t) = s_i(t − b[i−1]) for b[i−1] <= t < b[i], s_i = schedules[i].
     One piece's own duration may be 'rest' (what is left of its span).
     """
 
