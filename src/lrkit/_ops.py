@@ -30,6 +30,7 @@ class ScalarOps:
     is_scalar = True
     cos = staticmethod(math.cos)
     sin = staticmethod(math.sin)
+    tanh = staticmethod(math.tanh)
     sqrt = staticmethod(math.sqrt)
     exp = staticmethod(math.exp)
     log = staticmethod(math.log)
@@ -100,6 +101,7 @@ class _ArrayOps:
         self.template = template
         self.cos = xp.cos
         self.sin = xp.sin
+        self.tanh = xp.tanh
         self.sqrt = xp.sqrt
         self.exp = xp.exp
         self.log = xp.log
@@ -243,6 +245,7 @@ class _TfOps(_ArrayOps):
 class _TfNamespace:
     def __init__(self, tf: Any) -> None:
         self.cos, self.sin, self.sqrt, self.exp = tf.cos, tf.sin, tf.sqrt, tf.exp
+        self.tanh = tf.tanh
         self.log, self.floor, self.where = tf.math.log, tf.floor, tf.where
         self.fmod = tf.truncatemod  # C fmod: the remainder has the dividend's sign
         self.minimum, self.maximum = tf.minimum, tf.maximum
