@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import fnmatch
 import math
-import numbers
 import re
 from collections import defaultdict
 from itertools import chain
+
+from . import _validate as v
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -42,25 +43,16 @@ __all__ = ["layer_decay", "layer_ids"]
 _PREV = 99999.0
 
 
-def _real(name: str, x: Any, low: float, high: float | None = None, low_open: bool = False) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
-        raise TypeError(f"{name} must be a finite real number, got {x!r}")
-    if x < low or (low_open and x == low) or (high is not None and x > high):
-        rng = f"{'(' if low_open else '['}{low}, {high if high is not None else 'inf'}{']' if high is not None else ')'}"
-        raise ValueError(f"{name} must be in {rng}, got {x!r}")
-    return float(x)
-
-
 def layer_decay(model: Any, lr: float, decay: float, *, weight_decay: float = 0.05,
                 no_weight_decay: Collection[str] | None = None, blocks: Any = None,
                 min_scale: float = 0.0) -> list[dict[str, Any]]:
     """Param groups with lr_scale = max(decay^(top − layer id), min_scale) (see the module docstring)."""
     if not callable(getattr(model, "named_parameters", None)):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    lr = _real("lr", lr, 0.0, low_open=True)
-    decay = _real("decay", decay, 0.0, 1.0, low_open=True)
-    weight_decay = _real("weight_decay", weight_decay, 0.0)
-    min_scale = _real("min_scale", min_scale, 0.0, 1.0)
+    lr = v.real("lr", lr, low=0.0, low_open=True)
+    decay = v.real("decay", decay, low=0.0, high=1.0, low_open=True)
+    weight_decay = v.real("weight_decay", weight_decay, low=0.0)
+    min_scale = v.real("min_scale", min_scale, low=0.0, high=1.0)
     if no_weight_decay is None:
         own = getattr(model, "no_weight_decay", None)
         no_weight_decay = set(own()) if callable(own) else set()
