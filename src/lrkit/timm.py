@@ -17,10 +17,11 @@ stepping per update) and t' = t − W with ``warmup_prefix`` (t itself without):
 
 * warmup (t < W): ``linear(W, start=warmup_lr, end=target)``, target = lr (tanh without prefix:
   the tanh value at W, as timm's);
-* ``cosine`` / ``tanh`` / ``poly``: cycle i of length T·cycle_mul^i starts at
-  T·(cycle_mul^i − 1)/(cycle_mul − 1) and runs min_lr + (lr·cycle_decay^i − min_lr)·f from
-  ``cosine(T, k_decay=k)``, ``tanh(T)`` or ``polynomial(T, power=decay_rate, k_decay=k)``
-  (``restarts``); after ``cycle_limit`` cycles: min_lr (``join``);
+* ``cosine`` / ``tanh`` / ``poly``: ``cosine(T, start=lr, end=min_lr, k_decay=k)``,
+  ``tanh(T, start=lr, end=min_lr)`` or ``polynomial(T, ..., power=decay_rate, k_decay=k)``
+  for one cycle; with ``cycle_limit`` > 1, cycle i of length T·cycle_mul^i starts at
+  T·(cycle_mul^i − 1)/(cycle_mul − 1) and runs min_lr + (lr·cycle_decay^i − min_lr)·f
+  (``restarts``); after the last cycle: min_lr (``join``);
 * ``step``: ``step(decay_epochs, gamma=decay_rate, start=lr)``; ``multistep``: timm applies
   milestone m at t' = m − 1: ``multistep([m − 1, ...], gamma=decay_rate, start=lr)``;
   ``constant``: ``constant(lr)``;
@@ -171,6 +172,9 @@ def _cycles(sched: str, base: float, T: float, min_lr: float, rate: float, kw: d
             return tanh(T, start=start, end=end)
         return polynomial(T, start=start, end=end, power=rate, k_decay=k)
 
+    if limit == 1:  # one cycle: the shape itself (cosine and poly hold min_lr from T on)
+        one = shape(base, min_lr)
+        return one if sched != "tanh" else join([one, constant(min_lr)], [T])
     if decay == 1.0 or min_lr == 0.0:  # (base − min_lr)·decay^i or base·decay^i: one restarts
         cycles: Schedule = restarts(shape(base, min_lr), T, mult=mult, decay=decay)
     else:  # min_lr·(1 − f) + base·decay^i·f
