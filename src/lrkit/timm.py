@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 import numbers
 
+from . import _validate as v
 from .combinators import join, noise, restarts, shift
 from .plateau import plateau
 from .schedule import Schedule
@@ -66,26 +67,10 @@ _PLATEAU_THRESHOLD = 1e-4
 _PLATEAU_EPS = 1e-8
 
 
-def _number(name: str, x: Any, *, low: float | None = None, low_open: bool = False) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
-        raise TypeError(f"{name} must be a finite real number, got {x!r}")
-    if low is not None and (x < low or (low_open and x == low)):
-        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {x!r}")
-    return float(x) if not isinstance(x, numbers.Integral) else int(x)
-
-
-def _integer(name: str, x: Any, low: int) -> int:
-    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {x!r}")
-    if x < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {x!r}")
-    return int(x)
-
-
-def _flag(name: str, x: Any) -> bool:
-    if not isinstance(x, bool):
-        raise TypeError(f"{name} must be True or False, got {x!r}")
-    return x
+def _number(name: str, x: Any, *, low: float | None = None, low_open: bool = False) -> int | float:
+    """A finite real (validated as lrkit's own arguments are), kept an int when given one."""
+    f = v.real(name, x, low=low, low_open=low_open)
+    return int(x) if isinstance(x, numbers.Integral) else f
 
 
 def _options(given: dict[str, Any]) -> dict[str, Any]:
@@ -111,11 +96,11 @@ def from_timm(*, lr: float, **kwargs: Any) -> tuple[Schedule, int | float]:
     kw = _options(kwargs)
     base = _number("lr", lr, low=0.0, low_open=True)
     sched = kw["sched"]
-    per_epoch = _flag("step_on_epochs", kw["step_on_epochs"])
-    prefix = _flag("warmup_prefix", kw["warmup_prefix"])
+    per_epoch = v.boolean("step_on_epochs", kw["step_on_epochs"])
+    prefix = v.boolean("warmup_prefix", kw["warmup_prefix"])
     upe = 1
     if not per_epoch:
-        upe = _integer("updates_per_epoch", kw["updates_per_epoch"], 1)
+        upe = v.integer("updates_per_epoch", kw["updates_per_epoch"], low=1)
         if sched == "plateau":
             raise ValueError("sched='plateau' steps per epoch only (timm asserts step_on_epochs=True)")
     T = _number("num_epochs", kw["num_epochs"], low=0.0, low_open=sched in _CYCLIC) * upe
@@ -158,7 +143,7 @@ def _cycles(sched: str, base: float, T: float, min_lr: float, rate: float, kw: d
         raise ValueError(f"cycle_mul must be >= 1 for from_timm (cycles that shrink end in a math domain "
                          f"error in timm), got {mult!r}")
     decay = _number("cycle_decay", kw["cycle_decay"], low=0.0, low_open=True)
-    limit = _integer("cycle_limit", kw["cycle_limit"], 0)
+    limit = v.integer("cycle_limit", kw["cycle_limit"], low=0)
     k = _number("k_decay", kw["k_decay"], low=0.0, low_open=True)
     if sched == "poly" and rate <= 0:
         raise ValueError(f"decay_rate is the polynomial's power for sched='poly': it must be > 0, got {rate!r}")
@@ -199,7 +184,7 @@ def _milestones(ms: Any, upe: int, rate: float, base: float) -> Schedule:
 
 def _plateau(kw: dict[str, Any], rate: float, base: float, min_lr: float) -> Schedule:
     return plateau(mode=kw["plateau_mode"], factor=rate,
-                   patience=_integer("patience_epochs", kw["patience_epochs"], 0),
+                   patience=v.integer("patience_epochs", kw["patience_epochs"], low=0),
                    threshold=_PLATEAU_THRESHOLD, min_scale=min_lr / base, eps=_PLATEAU_EPS / base)
 
 
@@ -218,7 +203,7 @@ def _noise(s: Schedule, kw: dict[str, Any], T: float, plateau_warmup: float | No
     until = bounds[1] if len(bounds) == 2 else None
     if until is not None and until < begin:
         return s  # an empty range: timm adds no noise
-    seed = _integer("noise_seed", kw["noise_seed"], 0)
+    seed = v.integer("noise_seed", kw["noise_seed"], low=0)
     return noise(s, _number("noise_pct", kw["noise_pct"]), seed=seed, rng="torch",
                  std=_number("noise_std", kw["noise_std"]), begin=begin, until=until)
 
