@@ -21,6 +21,7 @@ def _shape(draw) -> L.Schedule:
     kind = draw(st.sampled_from([
         "constant", "linear", "cosine", "polynomial", "exponential", "step", "multistep",
         "piecewise", "interpolate", "inverse_sqrt", "inverse_time", "onecycle", "cyclic", "wsd", "rex",
+        "tanh",
     ]))
     n = draw(durations)
     a, b = draw(values), draw(values)
@@ -29,9 +30,13 @@ def _shape(draw) -> L.Schedule:
     if kind == "linear":
         return L.linear(n, start=a, end=b)
     if kind == "cosine":
-        return L.cosine(n, start=a, end=b, exponent=draw(st.sampled_from([1.0, 2.0, 0.5])))
+        return L.cosine(n, start=a, end=b, exponent=draw(st.sampled_from([1.0, 2.0, 0.5])),
+                        k_decay=draw(st.sampled_from([1.0, 1.0, 0.5, 3.0])))
     if kind == "polynomial":
-        return L.polynomial(n, start=a, end=b, power=draw(st.floats(0.1, 4.0)))
+        return L.polynomial(n, start=a, end=b, power=draw(st.floats(0.1, 4.0)),
+                            k_decay=draw(st.sampled_from([1.0, 1.0, 0.5, 3.0])))
+    if kind == "tanh":
+        return L.tanh(n, start=a, end=b, lb=draw(st.floats(-8, -1)), ub=draw(st.floats(0, 5)))
     if kind == "exponential":
         return L.exponential(draw(gammas), start=a, every=draw(st.integers(1, 20)),
                              staircase=draw(st.booleans()), floor=draw(st.floats(0, 0.1)))

@@ -86,17 +86,24 @@ def shapes(draw):
     kind = draw(st.sampled_from([
         "constant", "linear", "cosine", "polynomial", "exponential", "step", "multistep",
         "piecewise", "interpolate", "inverse_sqrt", "inverse_time", "onecycle", "cyclic", "wsd", "rex",
+        "tanh",
     ]))
     if kind == "constant":
         return lrkit.constant(draw(vals))
+    if kind == "tanh":
+        lb = draw(st.floats(-10, 2))
+        return lrkit.tanh(draw(durations), start=draw(vals), end=draw(vals), lb=lb,
+                          ub=lb + draw(st.floats(0.5, 12)))
     if kind == "linear":
         return lrkit.linear(draw(durations), start=draw(vals), end=draw(vals))
     if kind == "cosine":
         return lrkit.cosine(draw(durations), start=draw(vals), end=draw(vals),
-                            exponent=draw(st.sampled_from([1.0, 2.0, 0.5, 1.7])))
+                            exponent=draw(st.sampled_from([1.0, 2.0, 0.5, 1.7])),
+                            k_decay=draw(st.sampled_from([1.0, 1.0, 0.5, 2.0])))
     if kind == "polynomial":
         return lrkit.polynomial(draw(durations), start=draw(vals), end=draw(vals),
-                                power=draw(st.sampled_from([1.0, 2.0, 0.5, 3.3])))
+                                power=draw(st.sampled_from([1.0, 2.0, 0.5, 3.3])),
+                                k_decay=draw(st.sampled_from([1.0, 1.0, 0.5, 2.0])))
     if kind == "exponential":
         return lrkit.exponential(draw(st.floats(0.5, 1.5)), start=draw(vals), every=draw(durations),
                                  staircase=draw(st.booleans()), floor=draw(st.floats(-1, 0.5)))

@@ -588,3 +588,15 @@ def test_torch_backend_in_a_subprocess():
     out = subprocess.run([sys.executable, "-c", TORCH_BACKEND_SCRIPT], capture_output=True,
                          text=True, env=env, timeout=300)
     assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-3000:]
+
+
+@pytest.mark.parametrize("spec", ["cosine(100) * plateau(patience=2)",
+                                  "warmup(cosine(100) * plateau(), 10)",
+                                  "join([linear(5), constant(1.0) * plateau()], [5])"])
+def test_a_plateau_node_is_refused_with_the_callback_named(spec):
+    """A Keras schedule is a function of the step: a plateau node (metric state) would be
+    evaluated as 1 without a word; refused, naming lrkit.keras.ReduceLROnPlateau."""
+    with pytest.raises(ValueError, match=r"plateau.*lrkit\.keras\.ReduceLROnPlateau"):
+        lrkit.keras.LearningRateSchedule(spec)
+    with pytest.raises(ValueError, match="ReduceLROnPlateau"):
+        lrkit.keras.LearningRateSchedule(lrkit.parse(spec))

@@ -456,6 +456,7 @@ def test_giant_durations_on_int32_counts_like_optax():
     lrkit.restarts(lrkit.cosine(GIANT), GIANT), lrkit.shift(lrkit.cosine(10), 2**31),
     lrkit.per_epoch(lrkit.cosine(10), 2**31), lrkit.clip(lrkit.linear(GIANT, 2, -1), low=0.1),
     lrkit.noise(lrkit.cosine(GIANT), 0.1, seed=2**40) * lrkit.linear(GIANT),
+    lrkit.tanh(GIANT), lrkit.cosine(GIANT, k_decay=2.0), lrkit.polynomial(2**31, k_decay=0.5),
 ], ids=lambda s: repr(s)[:40])
 def test_giant_durations_every_shape(s):
     """Every shape with durations of 2**31 steps or more: jitted on int32 counts without x64,

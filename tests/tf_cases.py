@@ -25,7 +25,8 @@ KS = keras.optimizers.schedules
 N = 512
 
 CASES = [pytest.param(s, id=repr(s)[:40])
-         for s in [*SCHEDULES, lrkit.noise(lrkit.cosine(300, end=0.1), 0.2, seed=11)]]
+         for s in [*SCHEDULES, lrkit.noise(lrkit.cosine(300, end=0.1), 0.2, seed=11),
+                   lrkit.tanh(300, end=0.01), lrkit.cosine(300, end=0.1, k_decay=2.0)]]
 
 
 # -- tf.Tensor steps -------------------------------------------------------------------------

@@ -61,6 +61,7 @@ from .shapes import (
     polynomial,
     rex,
     step,
+    tanh,
     wsd,
 )
 from .spec import from_config, load, loads, parse
@@ -96,7 +97,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "Schedule", "Product", "Sum", "REGISTRY", "Frac", "frac",
     "constant", "linear", "cosine", "polynomial", "exponential", "step", "multistep",
-    "piecewise", "interpolate", "inverse_sqrt", "inverse_time", "onecycle", "cyclic", "wsd", "rex",
+    "piecewise", "interpolate", "inverse_sqrt", "inverse_time", "onecycle", "cyclic", "wsd", "rex", "tanh",
     "warmup", "join", "restarts", "clip", "shift", "per_epoch", "noise", "pingpong", "custom",
     "register_custom", "parse", "from_config", "load", "loads", "describe", "Description", "Seam",
     "lr_range_test", "RangeTestResult", "__version__",

@@ -30,6 +30,7 @@ class ScalarOps:
     is_scalar = True
     cos = staticmethod(math.cos)
     sin = staticmethod(math.sin)
+    tanh = staticmethod(math.tanh)
     sqrt = staticmethod(math.sqrt)
     exp = staticmethod(math.exp)
     log = staticmethod(math.log)
@@ -67,6 +68,11 @@ class ScalarOps:
         return x
 
     @staticmethod
+    def host_map(fn: Callable[[float], float], t: Any) -> Any:
+        """fn(t): a function of Python numbers only, applied to the step."""
+        return fn(t)
+
+    @staticmethod
     def hash_uniform(t: Any, seed: int, stream: int) -> float:
         """A uniform number in [0, 1), a pure function of (seed, floor(t), stream)."""
         return _hash32(int(t), seed, stream) / 4294967296.0
@@ -100,6 +106,7 @@ class _ArrayOps:
         self.template = template
         self.cos = xp.cos
         self.sin = xp.sin
+        self.tanh = xp.tanh
         self.sqrt = xp.sqrt
         self.exp = xp.exp
         self.log = xp.log
@@ -156,6 +163,17 @@ class _ArrayOps:
     def hash_uniform(self, t: Any, seed: int, stream: int) -> Any:
         raise NotImplementedError
 
+    def host_map(self, fn: Callable[[float], float], t: Any) -> Any:
+        """fn (a function of Python numbers) at every element of t, computed on the host: a
+        NumPy array or a concrete JAX array (torch and TF below); refused (ValueError) for
+        JAX tracers."""
+        if _library(t) in ("jax", "jaxlib"):
+            import jax
+
+            if isinstance(t, jax.core.Tracer):
+                raise ValueError(_HOST_ONLY.format("jax.jit (a traced step)"))
+        return self.xp.asarray(_host_values(fn, t), dtype=t.dtype)
+
 
 class _WeakScalarOps(_ArrayOps):
     """For libraries that broadcast Python numbers as weak scalars (keeping the array's dtype):
@@ -207,6 +225,11 @@ class _TorchOps(_ArrayOps):
     def pow(self, base: float, exponent: Any) -> Any:
         return self.xp.pow(base, exponent)
 
+    def host_map(self, fn: Callable[[float], float], t: Any) -> Any:
+        """As the base class's, for a tensor on any device (this waits for it)."""
+        values = [fn(x) for x in t.detach().cpu().reshape(-1).tolist()]
+        return self.xp.tensor(values, dtype=t.dtype, device=t.device).reshape(t.shape)
+
     def hash_uniform(self, t: Any, seed: int, stream: int) -> Any:
         torch = self.xp
         lo, hi = _split32(torch.floor(t), torch.floor, torch.fmod)
@@ -232,6 +255,12 @@ class _TfOps(_ArrayOps):
         super().__init__(_TfNamespace(tf), template)
         self.tf = tf
 
+    def host_map(self, fn: Callable[[float], float], t: Any) -> Any:
+        """As the base class's, for an eager tensor; refused inside a ``tf.function`` graph."""
+        if not hasattr(t, "numpy"):
+            raise ValueError(_HOST_ONLY.format("a tf.function graph"))
+        return self.tf.constant(_host_values(fn, t.numpy()), dtype=t.dtype)
+
     def hash_uniform(self, t: Any, seed: int, stream: int) -> Any:
         tf = self.tf
         lo, hi = _split32(tf.floor(t), tf.floor, tf.truncatemod)
@@ -243,9 +272,23 @@ class _TfOps(_ArrayOps):
 class _TfNamespace:
     def __init__(self, tf: Any) -> None:
         self.cos, self.sin, self.sqrt, self.exp = tf.cos, tf.sin, tf.sqrt, tf.exp
+        self.tanh = tf.tanh
         self.log, self.floor, self.where = tf.math.log, tf.floor, tf.where
         self.fmod = tf.truncatemod  # C fmod: the remainder has the dividend's sign
         self.minimum, self.maximum = tf.minimum, tf.maximum
+
+
+_HOST_ONLY = ("this schedule computes a value on the host (noise with rng='torch' draws timm's "
+              "torch.Generator numbers in Python) and cannot be evaluated inside {}; evaluate it on "
+              "concrete steps, or use rng='hash'")
+
+
+def _host_values(fn: Callable[[float], float], t: Any) -> Any:
+    """fn at every element of an array-like t, as a float64 NumPy array of t's shape."""
+    import numpy as np
+
+    flat = np.asarray(t, dtype=np.float64).reshape(-1)
+    return np.array([fn(float(x)) for x in flat], dtype=np.float64).reshape(np.shape(t))
 
 
 def _lowbias32_array(x: Any, seed: int, stream: int, int64: Any, shift: Any) -> Any:

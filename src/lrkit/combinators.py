@@ -392,38 +392,78 @@ class per_epoch(Schedule):
 
 
 _NOISE_KINDS = ("normal", "uniform")
+_NOISE_RNGS = ("hash", "torch")
 
 
 @register
 class noise(Schedule):
-    """Deterministic multiplicative noise: value(t) = s(t)·(1 + n(t)), |n| <= pct.
+    """Deterministic multiplicative noise: value(t) = s(t)·(1 + n(t)) for
+    ``begin`` <= t < ``until`` (all t from ``begin`` on when until is None), s(t) elsewhere.
 
-    n is a pure function of (seed, ⌊t⌋), so resuming at any step gives the
-    same values: ``uniform``: n = pct·(2u − 1); ``normal``: n = clip(z·pct/2,
-    −pct, pct) with z a standard normal (Box–Muller on two hashed uniforms).
+    n is a pure function of (seed, ⌊t⌋), so resuming at any step gives the same values.
+
+    * ``rng="hash"``: |n| <= pct; ``uniform``: n = pct·(2u − 1); ``normal``:
+      n = clip(z·pct/2, −pct, pct) with z a standard normal (Box–Muller on two hashed uniforms).
+    * ``rng="torch"``: timm's noise (``noise_range_t``, ``noise_pct``, ``noise_std``,
+      ``noise_type``, ``noise_seed``), the same numbers as timm's ``torch.Generator`` draws,
+      computed without torch: the generator seeded with seed + ⌊t⌋ at every step; ``normal``:
+      n = z·std with z torch's float32 ``randn``, drawn again until |n| < pct; ``uniform``:
+      n = 2·(u − ½)·pct with u torch's float32 ``rand``; value = s(t) + s(t)·n as timm adds
+      it.  Computed on the host: it cannot be traced (``jax.jit``, ``tf.function``).
     """
 
     name = "noise"
 
     def __init__(self, schedule: Schedule, pct: float, seed: int = 0,
-                 kind: str = "normal") -> None:
+                 kind: str = "normal", rng: str = "hash", std: float = 1.0,
+                 begin: float = 0, until: float | None = None) -> None:
+        rng = v.choice("rng", rng, _NOISE_RNGS)
+        kind = v.choice("kind", kind, _NOISE_KINDS)
+        low_open = rng == "torch" and kind == "normal"  # |n| < 0 has no draw
+        std = v.real("std", std, low=0.0, low_open=True)
+        if rng == "hash" and std != 1.0:
+            raise ValueError(f"std ({std}) is timm's noise_std: it needs rng='torch'")
+        begin_v = v.real("begin", begin, low=0.0, high=v.MAX_STEPS)
+        until_v = None if until is None else v.real("until", until, low=0.0, high=v.MAX_STEPS)
+        if until_v is not None and until_v < begin_v:
+            raise ValueError(f"until ({until}) must be >= begin ({begin})")
         self._store(schedule=_schedule("schedule", schedule),
-                    pct=v.real("pct", pct, low=0.0, high=1.0),
-                    seed=v.integer("seed", seed, low=0, high=2**63), kind=v.choice("kind", kind, _NOISE_KINDS))
+                    pct=v.real("pct", pct, low=0.0, high=1.0, low_open=low_open),
+                    seed=v.integer("seed", seed, low=0, high=2**63), kind=kind, rng=rng,
+                    std=std, begin=_whole(begin_v), until=None if until_v is None else _whole(until_v))
 
     def _eval(self, t: Any, m: Any) -> Any:
         base = self.schedule._eval(t, m)
+        if self.rng == "torch":
+            noisy = base + base * m.host_map(self._torch_draw, t)
+        else:
+            noisy = base * (1 + self._hash_draw(t, m))
+        out = noisy
+        if self.until is not None:
+            out = m.where(t < self.until, out, base)
+        if self.begin != 0:
+            out = m.where(t < self.begin, base, out)
+        return out
+
+    def _hash_draw(self, t: Any, m: Any) -> Any:
         u1 = m.hash_uniform(t, self.seed, 1)
         if self.kind == "uniform":
-            n = self.pct * (2 * u1 - 1)
-        else:
-            u2 = m.hash_uniform(t, self.seed, 2)
-            z = m.sqrt(-2 * m.log(1 - u1)) * m.cos(2 * math.pi * u2)
-            n = m.minimum(m.maximum(z * (self.pct / 2), -self.pct), self.pct)
-        return base * (1 + n)
+            return self.pct * (2 * u1 - 1)
+        u2 = m.hash_uniform(t, self.seed, 2)
+        z = m.sqrt(-2 * m.log(1 - u1)) * m.cos(2 * math.pi * u2)
+        return m.minimum(m.maximum(z * (self.pct / 2), -self.pct), self.pct)
+
+    def _torch_draw(self, t: float) -> float:
+        from ._torch_rng import timm_noise
+
+        return timm_noise(self.seed + int(t), self.kind, self.pct, self.std)
 
     def _duration(self) -> Any:
         return self.schedule._duration()
+
+
+def _whole(x: float) -> int | float:
+    return int(x) if x == int(x) else x
 
 
 @register

@@ -25,6 +25,9 @@ modules by name only for its own packages, so the process that *loads* the
 model must have run ``import lrkit.keras`` first (or pass
 ``custom_objects={"lrkit>LearningRateSchedule": lrkit.keras.LearningRateSchedule}``).
 
+A schedule holding a ``plateau(...)`` node is refused (ValueError): a Keras schedule is a
+function of the step only; the :class:`ReduceLROnPlateau` callback here is the plateau.
+
 This module imports Keras; ``import lrkit`` does not.
 """
 
@@ -46,7 +49,7 @@ except ModuleNotFoundError as e:  # Keras is there but its configured backend is
 
 from . import _validate as v
 from ._ops import _ArrayOps
-from .plateau import PlateauState, plateau
+from .plateau import PlateauState, has_plateau, plateau
 from .schedule import Schedule
 from .spec import as_schedule
 
@@ -104,6 +107,13 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
                  dtype: str | None = None) -> None:
         super().__init__()
         s = as_schedule(schedule, total_steps=total_steps)
+        if has_plateau(s):
+            raise ValueError(
+                f"schedule {s!r} contains a plateau(...) node, which needs a metric and state that a "
+                "Keras schedule (a pure function of the step) does not have; schedule without it and "
+                "add the lrkit.keras.ReduceLROnPlateau(...) callback to model.fit(callbacks=[...]) "
+                "instead (it lowers this schedule's scale, saved with the model)"
+            )
         k = gradient_accumulation_steps
         if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
             raise ValueError(f"gradient_accumulation_steps must be an integer >= 1, got {k!r}")

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "constant", "linear", "cosine", "polynomial", "exponential", "step", "multistep",
     "piecewise", "interpolate", "inverse_sqrt", "inverse_time", "onecycle", "cyclic",
-    "wsd", "rex",
+    "wsd", "rex", "tanh",
 ]
 
 _HALF_PI = math.pi / 2
@@ -47,6 +47,11 @@ def _scaled(end: float, d: float, f: Any) -> Any:
     if end == 0.0 and math.copysign(1.0, end) > 0 and math.copysign(1.0, d) > 0:
         return f if d == 1.0 else d * f
     return end + d * f
+
+
+def _k_decay(k: Any) -> float:
+    """timm's progress exponent: a real in (0, 1000] (beyond, q^k is 0 before the last step)."""
+    return v.real("k_decay", k, low=0.0, high=1000.0, low_open=True)
 
 
 def _between(x: Any, a: float, b: float, m: Any) -> Any:
@@ -108,24 +113,31 @@ class linear(Schedule):
 class cosine(Schedule):
     """Half-cosine annealing from ``start`` to ``end``.
 
-    value(t) = end + (start − end)·(½(1 + cos(π·min(t, steps)/steps)))^exponent,
-    evaluated as (sin(π/2·r))² with r = (steps − min(t, steps))/steps, which is
-    the same quantity without the cancellation of 1 + cos near the end.
+    value(t) = end + (start − end)·(½(1 + cos(π·q)))^exponent with the progress
+    q = min(t, steps)/steps, evaluated as (sin(π/2·r))² with r = 1 − q =
+    (steps − min(t, steps))/steps, which is the same quantity without the
+    cancellation of 1 + cos near the end.  ``k_decay`` = k ≠ 1 bends the progress:
+    q = (min(t, steps)/steps)^k (timm's ``k_decay``, t^k/T^k), r = 1 − q.
     Equals Optax ``cosine_decay_schedule`` (alpha = end/start).
     """
 
     name = "cosine"
 
     def __init__(self, steps: Any, start: float = 1.0, end: float = 0.0,
-                 exponent: float = 1.0) -> None:
+                 exponent: float = 1.0, k_decay: float = 1.0) -> None:
         start, end = v.real("start", start), v.real("end", end)
         v.difference("end − start", start, end)
         self._store(steps=v.duration("steps", steps), start=start, end=end,
-                    exponent=v.real("exponent", exponent, low=0.0, low_open=True))
+                    exponent=v.real("exponent", exponent, low=0.0, low_open=True),
+                    k_decay=_k_decay(k_decay))
 
     def _eval(self, t: Any, m: Any) -> Any:
         steps = self.steps
-        s = m.sin(_HALF_PI * ((steps - m.minimum(t, steps)) / steps))  # _remaining, inlined
+        if self.k_decay == 1.0:
+            r = (steps - m.minimum(t, steps)) / steps  # _remaining, inlined
+        else:
+            r = 1 - _progress(t, steps, m) ** self.k_decay
+        s = m.sin(_HALF_PI * r)
         f = s * s if self.exponent == 1.0 else (s * s) ** self.exponent
         return _scaled(self.end, self.start - self.end, f)
 
@@ -133,7 +145,8 @@ class cosine(Schedule):
         # end + (start − end)·f with f the unit cosine's value 0 + 1·f (exactly f, f >= 0)
         if self.start == 1.0 and self.end == 0.0:
             return None
-        return self.end, self.start - self.end, cosine(self.steps, exponent=self.exponent)
+        return self.end, self.start - self.end, cosine(self.steps, exponent=self.exponent,
+                                                       k_decay=self.k_decay)
 
     def _duration(self) -> Any:
         return self.steps
@@ -146,20 +159,26 @@ class cosine(Schedule):
 class polynomial(Schedule):
     """value(t) = end + (start − end)·(1 − min(t, steps)/steps)^power.
 
+    ``k_decay`` = k ≠ 1 bends the progress (timm's ``k_decay``, t^k/T^k):
+    value(t) = end + (start − end)·(1 − (min(t, steps)/steps)^k)^power.
     Equals Optax ``polynomial_schedule`` and Keras ``PolynomialDecay`` (cycle=False).
     """
 
     name = "polynomial"
 
     def __init__(self, steps: Any, start: float = 1.0, end: float = 0.0,
-                 power: float = 1.0) -> None:
+                 power: float = 1.0, k_decay: float = 1.0) -> None:
         start, end = v.real("start", start), v.real("end", end)
         v.difference("end − start", start, end)
         self._store(steps=v.duration("steps", steps), start=start, end=end,
-                    power=v.real("power", power, low=0.0, low_open=True))
+                    power=v.real("power", power, low=0.0, low_open=True),
+                    k_decay=_k_decay(k_decay))
 
     def _eval(self, t: Any, m: Any) -> Any:
-        r = _remaining(t, self.steps, m)
+        if self.k_decay == 1.0:
+            r = _remaining(t, self.steps, m)
+        else:
+            r = 1 - _progress(t, self.steps, m) ** self.k_decay
         return _scaled(self.end, self.start - self.end, r**self.power)
 
     def _duration(self) -> Any:
@@ -729,3 +748,38 @@ class rex(Schedule):
         return max(abs(self.start), abs(self.end))
 
 
+
+
+@register
+class tanh(Schedule):
+    """Hyperbolic-tangent decay (timm's ``TanhLRScheduler``, one cycle).
+
+    value(t) = end + (start − end)·½(1 − tanh(lb·(1 − p) + ub·p)), p = min(t, steps)/steps
+    (1 − p computed as (steps − min(t, steps))/steps).  The value starts just below
+    ``start`` (½(1 − tanh(lb)) = 0.99999917 for lb = −7) and settles just above ``end``
+    (½(1 − tanh(ub)) = 0.00247 for ub = 3), as timm's does; it is held from ``steps`` on.
+    """
+
+    name = "tanh"
+
+    def __init__(self, steps: Any, start: float = 1.0, end: float = 0.0,
+                 lb: float = -7.0, ub: float = 3.0) -> None:
+        start, end = v.real("start", start), v.real("end", end)
+        v.difference("end − start", start, end)
+        lb = v.real("lb", lb, low=-1e300, high=1e300)
+        ub = v.real("ub", ub, low=-1e300, high=1e300)
+        if not lb < ub:
+            raise ValueError(f"lb ({lb}) must be < ub ({ub})")
+        self._store(steps=v.duration("steps", steps), start=start, end=end, lb=lb, ub=ub)
+
+    def _eval(self, t: Any, m: Any) -> Any:
+        r = _remaining(t, self.steps, m)
+        p = _progress(t, self.steps, m)
+        f = 0.5 * (1 - m.tanh(self.lb * r + self.ub * p))
+        return _scaled(self.end, self.start - self.end, f)
+
+    def _duration(self) -> Any:
+        return self.steps
+
+    def _bound(self) -> Any:
+        return max(abs(self.start), abs(self.end))

@@ -30,8 +30,9 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau as _TorchPlateau
 from . import compat as _compat
 from . import scheduler as _core
 from ._torch_finder import find_lr
+from .layer_decay import layer_decay
 
-__all__ = ["Scheduler", "find_lr", *_compat.__all__]
+__all__ = ["Scheduler", "find_lr", "layer_decay", *_compat.__all__]
 
 
 class _TorchMixin:
