@@ -77,7 +77,7 @@ def test_lrkit_shapes_lists_every_name_with_signature_and_example():
 
 def test_lrkit_help_name_shows_formula_and_plot():
     out = ok("help", "cosine")
-    assert out.startswith("cosine(steps, start=1.0, end=0.0, exponent=1.0)\n")
+    assert out.startswith("cosine(steps, start=1.0, end=0.0, exponent=1.0, k_decay=1.0)\n")
     assert "value(t) = end + (start − end)" in out
     assert "keywords: steps, start, end, exponent" in out
     assert "cosine(1000, end=0.1)" in out and "┤" in out and "step" in out.splitlines()[-1]

@@ -31,6 +31,7 @@ EXAMPLES: dict[str, tuple[str | None, str]] = {
     "constant": ("constant(1.0)", "the same value at every step"),
     "linear": ("linear(1000, start=1.0, end=0.1)", "a straight line from start to end, then held"),
     "cosine": ("cosine(1000, end=0.1)", "half-cosine annealing from start to end, then held"),
+    "tanh": ("tanh(1000, end=0.1)", "timm's tanh annealing from start to end, then held"),
     "polynomial": ("polynomial(1000, power=2.0)", "polynomial decay from start to end, then held"),
     "exponential": ("exponential(0.995)", "multiply by gamma every step (or every `every` steps)"),
     "step": ("step(250, gamma=0.5)", "multiply by gamma every `every` steps (torch StepLR)"),
