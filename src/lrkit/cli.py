@@ -135,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--format", choices=("table", "csv", "json"), default="table",
                    help="output format (default: table)")
     _add_param(v)
+    from .laws.cli import add_commands  # fit, predict: their logic (and NumPy/SciPy) load on use
+
+    add_commands(sub, fmt)
     return parser
 
 
@@ -155,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
+        if hasattr(args, "handler"):  # commands defined elsewhere (lrkit.laws.cli)
+            return int(args.handler(args))
         if args.steps is not None and not 0 < args.steps <= MAX_STEPS:
             raise ValueError(f"--steps must be in 1..{MAX_STEPS}, got {_int_text(args.steps)}")
         for option, low, high in (("width", 20, 1000), ("height", 4, 500)):
