@@ -42,6 +42,8 @@ CONFIG_VERSION = 1
 #: evaluations per least-squares solve: the drop parameters of the multi-power law are often only
 #: weakly determined (flat valleys of equal fit), where more evaluations buy nothing visible
 MAX_EVALUATIONS = 60
+#: evaluations of the final polish on all points, from the best coarse solution
+POLISH_EVALUATIONS = 20
 
 
 def _law_module(law: Any) -> Any:
@@ -222,11 +224,12 @@ def fit(runs: Run | Sequence[Run], law: str = "multi-power", *, max_points: int 
     if n_points < len(module.PARAMS):
         raise ValueError(f"the {law} law has {len(module.PARAMS)} parameters: fit it on at least that "
                          f"many logged points, got {n_points}")
-    # every start on a quarter of the points, then the best one polished on all of them
-    coarse = points(max(8, int(max_points) // 4))
+    # every start on an eighth of the points (the curves are smooth), then the best one polished
+    # on all of them: most evaluations are spent where they are cheap
+    coarse = points(max(8, int(max_points) // 8))
     starts = _starts(module, data, min_loss, lo, hi)
     best = min((_solve(module, coarse, x, lo, hi, huber_delta) for x in starts), key=lambda sol: sol.cost)
-    sol = _solve(module, data, best.x, lo, hi, huber_delta)
+    sol = _solve(module, data, best.x, lo, hi, huber_delta, max_nfev=POLISH_EVALUATIONS)
     theta = sol.x
     r, jac = _residuals(module, data, theta)
     sigma = float(np.sqrt(np.mean(r ** 2)))

@@ -12,7 +12,6 @@ Conventions shared by both laws (steps are lrkit's: 0, 1, ..., T-1; ``η_t`` is 
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -174,8 +173,3 @@ class Run:
     def peak(self) -> float:
         return float(self.trace.eta.max())
 
-
-def finite_or_raise(x: float, what: str) -> float:
-    if not math.isfinite(x):
-        raise ValueError(f"{what} is not finite ({x!r})")
-    return x
