@@ -140,7 +140,11 @@ class FittedLaw:
                 "info": self.info}
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, FittedLaw) and self.to_config() == other.to_config()
+        """The same law, constants and uncertainty (the fit diagnostics in ``info`` aside)."""
+        if not isinstance(other, FittedLaw):
+            return NotImplemented
+        a, b = self.to_config(), other.to_config()
+        return all(a[k] == b[k] for k in ("law", "params", "uncertainty"))
 
     __hash__ = None  # type: ignore[assignment]
 
