@@ -156,9 +156,8 @@ def _predict(args: argparse.Namespace) -> int:
             curves.append((label, s, int(n)))
     rows = []
     for label, s, n in curves:
-        xs = np.unique(np.linspace(1, n - 1, min(n - 1, 400)).astype(np.int64))
-        first = _first_positive(s, n)
-        xs = xs[xs >= first]
+        first = _start(s, n)  # from the end of the warmup: before it the power law is steep and off-scale
+        xs = np.unique(np.linspace(first, n - 1, min(n - first, 400)).astype(np.int64))
         value, std = law.predict(s, xs, return_std=True)
         rows.append((label, n, xs, value, float(value[-1]), float(std[-1])))
     if args.json:
@@ -184,14 +183,16 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _first_positive(s: Any, n: int) -> int:
+def _start(s: Any, n: int) -> int:
+    """The first step shown: the first step at the peak lr (the end of a warmup), at least 1% into
+    the run and never before the first positive lr."""
     import numpy as np
 
-    vals = np.asarray(s(np.arange(min(n, 1_000_000))), dtype=float)
+    vals = np.asarray(s(np.arange(min(n, 10_000_000))), dtype=float)
     hit = np.flatnonzero(vals > 0)
     if hit.size == 0:
         raise ValueError(f"{s!r}: the lr is 0 over the first {vals.size} steps; nothing to predict")
-    return int(hit[0])
+    return int(min(max(hit[0], int(np.argmax(vals)), n // 100), n - 1))
 
 
 def _short(text: str, limit: int = 60) -> str:
