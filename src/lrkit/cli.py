@@ -157,6 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .search.command import add_parser as add_tune  # `lrkit tune` (its logic is in lrkit.search)
 
     add_tune(sub, fmt)
+
+    from .laws.cli import add_commands  # fit, predict: their logic (and NumPy/SciPy) load on use
+
+    add_commands(sub, fmt)
     return parser
 
 
@@ -183,6 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_tune(args)
     try:
+        if hasattr(args, "handler"):  # commands defined elsewhere (lrkit.laws.cli)
+            return int(args.handler(args))
         if args.steps is not None and not 0 < args.steps <= MAX_STEPS:
             raise ValueError(f"--steps must be in 1..{MAX_STEPS}, got {_int_text(args.steps)}")
         for option, low, high in (("width", 20, 1000), ("height", 4, 500)):
