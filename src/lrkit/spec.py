@@ -19,6 +19,7 @@ import os
 from ._validate import MAX_DEPTH, MAX_TEXT
 from .durations import Frac
 from .schedule import REGISTRY, Schedule
+from .signatures import bind, check_keyword, unknown_name
 
 TYPE_CHECKING = False  # typing is not imported at run time: `import lrkit` stays fast
 if TYPE_CHECKING:
@@ -91,18 +92,25 @@ def _from_config(value: Any, path: str, depth: int) -> Any:
             raise ValueError(f"{path}: a schedule config needs a 'type' key (one of {', '.join(sorted(REGISTRY))})")
         kind = value["type"]
         if not isinstance(kind, str) or kind not in REGISTRY:
-            raise ValueError(f"{path}: unknown schedule type {kind!r}; known: {', '.join(sorted(REGISTRY))}")
-        cls = REGISTRY[kind]
-        allowed = [n for n, _ in cls._signature]
+            if not isinstance(kind, str):
+                raise ValueError(f"{path}: the schedule type must be a name, got {kind!r}; "
+                                 f"known: {', '.join(sorted(REGISTRY))}")
+            raise ValueError(f"{path}: {unknown_name(kind, what='schedule type')}")
         kwargs = {}
         for key, item in value.items():
             if key == "type":
                 continue
-            if key not in allowed:
-                raise ValueError(f"{path}: unknown key {key!r} for {kind}; allowed: {', '.join(allowed)}")
+            try:
+                check_keyword(kind, key, what="key")
+            except ValueError as e:
+                raise ValueError(f"{path}: {e}") from None
             kwargs[key] = _from_config(item, f"{path}.{key}", depth + 1)
         try:
-            return cls(**kwargs)
+            bound = bind(kind, (), kwargs)
+        except ValueError as e:
+            raise ValueError(f"{path}: {e}") from None
+        try:
+            return REGISTRY[kind](**bound)
         except TypeError as e:
             raise TypeError(f"{path} ({kind}): {e}") from None
         except ValueError as e:
