@@ -5,6 +5,8 @@ Keras (``keras.optimizers.schedules``), transformers (``get_*_schedule*`` and
 ``SchedulerType`` names) and timm (``create_scheduler_v2(sched=...)``).  The ``lrkit``
 form is written with the peer's own argument names: substitute the numbers and
 :func:`lrkit.parse` reads it (``/``, ``*``, ``+`` and ``-`` between numbers are folded).
+``base_lr`` is the optimizer's lr (the group's base), except in ``CyclicLR``, whose own
+argument of that name is meant there.
 ``kind`` says how to use it:
 
 * ``"factor"``: the form multiplies the group's base lr (``base_lr``: the optimizer's lr),
@@ -103,7 +105,7 @@ def _rows() -> tuple[PeerName, ...]:
           "ReduceLROnPlateau(optimizer, mode='min', factor=0.1, patience=10, threshold=1e-4, "
           "threshold_mode='rel', cooldown=0, min_lr=0.0, eps=1e-8)",
           "plateau(mode=mode, factor=factor, patience=patience, threshold=threshold, "
-          "threshold_mode=threshold_mode, cooldown=cooldown, min_scale=min_lr/base_lr)",
+          "threshold_mode=threshold_mode, cooldown=cooldown, min_scale=min_lr/base_lr, eps=eps/base_lr)",
           "factor", "plateau",
           {"mode": "mode", "factor": "factor", "patience": "patience", "threshold": "threshold",
            "threshold_mode": "threshold_mode", "cooldown": "cooldown", "min_lr": "min_scale",
@@ -184,7 +186,9 @@ def _rows() -> tuple[PeerName, ...]:
         R("optax", "sgdr_schedule",
           "sgdr_schedule([dict(init_value, peak_value, warmup_steps, decay_steps, end_value)] * 2)",
           "join([warmup(cosine(decay_steps - warmup_steps, start=peak_value, end=end_value), "
-          "warmup_steps, start=init_value)] * 2, [decay_steps])", "absolute", "join",
+          "warmup_steps, start=init_value), warmup(cosine(decay_steps - warmup_steps, "
+          "start=peak_value, end=end_value), warmup_steps, start=init_value)], [decay_steps])",
+          "absolute", "join",
           {"cosine_kwargs": "schedules"}),
         # -- Keras: absolute learning rates -----------------------------------------------------
         R("keras", "CosineDecay", "CosineDecay(initial_learning_rate, decay_steps, alpha=0.0)",
@@ -260,12 +264,18 @@ def _rows() -> tuple[PeerName, ...]:
          "num_training_steps, min_lr_rate)",
          "warmup(pingpong(cosine(num_training_steps - num_warmup_steps, end=min_lr_rate)), "
          "num_warmup_steps)", "warmup"),
+        ("get_cosine_with_min_lr_schedule_with_warmup_lr_rate", "cosine_warmup_with_min_lr",
+         "get_cosine_with_min_lr_schedule_with_warmup_lr_rate(optimizer, num_warmup_steps, "
+         "num_training_steps, min_lr_rate)",
+         "join([shift(linear(num_warmup_steps, start=0.0, end=1.0), -1), "
+         "shift(pingpong(cosine(num_training_steps - num_warmup_steps, end=min_lr_rate)), -1)], "
+         "[num_warmup_steps])", "join"),
         ("get_wsd_schedule", "warmup_stable_decay",
          "get_wsd_schedule(optimizer, num_warmup_steps, num_decay_steps, num_training_steps, "
          "decay_type='cosine')",
          "wsd(num_training_steps, num_warmup_steps, num_decay_steps, shape='cosine')", "wsd"),
         ("get_reduce_on_plateau_schedule", "reduce_lr_on_plateau",
-         "get_reduce_on_plateau_schedule(optimizer)", "plateau()", "plateau"),
+         "get_reduce_on_plateau_schedule(optimizer)", "plateau(eps=1e-8/base_lr)", "plateau"),
     ]
     hf_keywords = {"num_warmup_steps": "warmup", "num_training_steps": "steps",
                    "num_cycles": "restarts", "lr_end": "end", "power": "power",
@@ -285,7 +295,7 @@ def _rows() -> tuple[PeerName, ...]:
          "cosine(num_epochs, end=min_lr/base_lr)", "cosine"),
         ("cosine", "create_scheduler_v2(optimizer, sched='cosine', num_epochs, min_lr=0.0, "
          "warmup_epochs, warmup_lr=1e-5)",
-         "join([linear(warmup_epochs, start=warmup_lr/base_lr), "
+         "join([linear(warmup_epochs, start=warmup_lr/base_lr, end=1.0), "
          "shift(cosine(num_epochs, end=min_lr/base_lr), -warmup_epochs)], [warmup_epochs])",
          "join"),
         ("step", "create_scheduler_v2(optimizer, sched='step', decay_epochs, decay_rate=0.1)",
@@ -299,7 +309,8 @@ def _rows() -> tuple[PeerName, ...]:
          "polynomial(num_epochs, end=min_lr/base_lr, power=decay_rate)", "polynomial"),
         ("plateau", "create_scheduler_v2(optimizer, sched='plateau', decay_rate=0.1, "
          "patience_epochs=10, plateau_mode='max')",
-         "plateau(mode=plateau_mode, factor=decay_rate, patience=patience_epochs)", "plateau"),
+         "plateau(mode=plateau_mode, factor=decay_rate, patience=patience_epochs, eps=1e-8/base_lr)",
+         "plateau"),
     ]
     for name, call, form, shape in timm:
         kw = {k: timm_kw[k] for k in timm_kw if k in call}
