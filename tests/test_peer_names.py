@@ -363,9 +363,13 @@ def test_optax_rows(row):
 
     values, make = _optax_cases()[row.name]
     s = lrkit.parse(fill(row.lrkit, values))
-    with jax.enable_x64():  # Optax in float64, step by step (some schedules take scalars only)
+    with jax.enable_x64():  # Optax in float64; over all steps at once where it takes an array
         f = make()
-        peer = [float(np.asarray(f(np.int64(t)), dtype=np.float64)) for t in range(N)]
+        try:
+            peer = np.broadcast_to(np.asarray(f(np.arange(N, dtype=np.int64)), dtype=np.float64),
+                                   (N,)).tolist()
+        except TypeError:  # piecewise_interpolate_schedule and the onecycles take scalars only
+            peer = [float(np.asarray(f(np.int64(t)), dtype=np.float64)) for t in range(N)]
     assert row.kind == "absolute"
     close(s.values(N), peer, 1e-12)
 
@@ -412,7 +416,10 @@ def test_keras_rows(row):
     s = lrkit.parse(fill(row.lrkit, values))
     with jax.enable_x64():
         sched = make()
-        out = [np.asarray(sched(np.int64(t))) for t in range(N)]
+        try:
+            out = np.broadcast_to(np.asarray(sched(np.arange(N, dtype=np.int64))), (N,))
+        except TypeError:  # CosineDecay with a warmup branches on a scalar step: vmap it
+            out = np.asarray(jax.vmap(sched)(np.arange(N, dtype=np.int64)))
     close(s.values(N), [float(o) for o in out], KERAS_FLOAT32.get(row.call, 1e-12))
 
 
