@@ -514,6 +514,8 @@ def _subtrahend(f: Any) -> str | None:
     if isinstance(f, Product) and _is_number(f.factors[0]) and math.copysign(1.0, f.factors[0]) < 0:
         first, rest = -f.factors[0], list(f.factors[1:])
         if first == 1.0 and isinstance(first, float) and isinstance(rest[0], Schedule):
-            return repr(rest[0]) if len(rest) == 1 else repr(Product(rest))
+            if len(rest) > 1:
+                return repr(Product(rest))
+            return f"({rest[0]!r})" if isinstance(rest[0], Sum) else repr(rest[0])
         return repr(Product([first, *rest]))
     return None

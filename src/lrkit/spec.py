@@ -63,6 +63,7 @@ def as_schedule(obj: Any, *, total_steps: int | None = None, where: str = "sched
     without it such a schedule is a ``ValueError`` naming ``where``.  This is
     the one place the adapters and the Scheduler turn user input into a schedule.
     """
+    text = obj.strip() if isinstance(obj, str) else None  # errors quote the caller's own text
     if isinstance(obj, str):
         obj = parse(obj)
     elif isinstance(obj, dict):
@@ -76,10 +77,15 @@ def as_schedule(obj: Any, *, total_steps: int | None = None, where: str = "sched
         return obj
     if total_steps is None:
         raise ValueError(
-            f"{where} = {obj!r} has durations given as fractions of the run ('5%', 'rest'); "
-            "pass total_steps= (the number of optimizer updates) to resolve it"
+            f"{where} = {text or repr(obj)!r} has durations given as fractions of the run ('5%', "
+            "'rest'); pass total_steps= (the number of optimizer updates) to resolve it"
         )
-    return obj.resolve(total_steps)
+    try:
+        return obj.resolve(total_steps)
+    except ValueError as e:
+        if text is None:
+            raise
+        raise ValueError(str(e).replace(repr(obj), text)) from None
 
 
 def _from_config(value: Any, path: str, depth: int) -> Any:
