@@ -128,7 +128,11 @@ ATTACKS = [
     "cosine(*[10])",
     "cosine(**{'steps': 10})",
     "os.system('ls')",
-    "cosine(10) - cosine(10)",
+    "cosine(10) // cosine(10)",  # `-` between schedules is a Sum (issue 15); `//` is no operator
+    "cosine(10) / cosine(10)",
+    "2 / cosine(10)",
+    "cosine(10, start=1 / 0)",
+    "cosine(10, start=1e308 * 10)",
     "cosine(10) ** 2",
     "cosine(1e999)",
     "cosine(10, start=1e999)",

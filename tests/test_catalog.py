@@ -57,7 +57,7 @@ def test_kinds():
 
 
 def test_suggest_closest_and_peer_names():
-    assert "did you mean: cosine" in catalog.suggest("cosin")
+    assert "did you mean cosine" in catalog.suggest("cosin")
     text = catalog.suggest("CosineAnnealingLR")
     assert "cosine(T_max, end=eta_min/base_lr)" in text and "factor" in text
     assert "torch" in catalog.suggest("torch.CosineAnnealingLR")

@@ -72,11 +72,13 @@ __version__ = "0.1.0"
 _LAZY = {
     "describe": "description", "Description": "description", "Seam": "description",
     "lr_range_test": "finder", "RangeTestResult": "finder",
+    "AbsoluteLrWarning": "factor_check",
 }
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .description import Description, Seam, describe
+    from .factor_check import AbsoluteLrWarning
     from .finder import RangeTestResult, lr_range_test
 
 
@@ -100,7 +102,7 @@ __all__ = [
     "piecewise", "interpolate", "inverse_sqrt", "inverse_time", "onecycle", "cyclic", "wsd", "rex", "tanh",
     "warmup", "join", "restarts", "clip", "shift", "per_epoch", "noise", "pingpong", "custom",
     "register_custom", "parse", "from_config", "load", "loads", "describe", "Description", "Seam",
-    "lr_range_test", "RangeTestResult", "__version__",
+    "lr_range_test", "RangeTestResult", "__version__", "AbsoluteLrWarning",
     "Scheduler", "plateau", "scale_by_batch", "batch_ramp",
     "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
     "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "CyclicLR",

@@ -11,7 +11,6 @@ registered name has a row.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from dataclasses import dataclass
 
@@ -135,19 +134,11 @@ def entries() -> list[Entry]:
 
 
 def suggest(name: str) -> str:
-    """Why ``name`` is unknown and what was probably meant: the closest registered names,
-    and a peer's name (torch, Optax, Keras, transformers, timm) translated to lrkit."""
-    from .peer_names import lookup
+    """Why ``name`` is unknown and what was probably meant (the parser's own message:
+    :func:`lrkit.signatures.unknown_name`)."""
+    from .signatures import unknown_name
 
-    lines = [f"unknown schedule {name!r}"]
-    for row in lookup(name):
-        lines.append(f"{row.peer}'s `{row.call}` is `{row.lrkit}` "
-                     + ("as a factor of the base lr" if row.kind == "factor" else "as the lr itself"))
-    close = difflib.get_close_matches(name.lower(), list(REGISTRY), n=3, cutoff=0.6)
-    if close:
-        lines.append("did you mean: " + ", ".join(close) + "?")
-    lines.append("run 'lrkit shapes' for every name")
-    return "\n".join(lines)
+    return unknown_name(name)
 
 
 def _first_line(text: str) -> str:

@@ -199,7 +199,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             # an overflow is reported as an error naming the step, never as a NumPy warning
             warnings.simplefilter("ignore", RuntimeWarning)
             curves = load_specs(args.specs)
-            return {"plot": _plot, "describe": _describe, "values": _values}[args.command](args, curves)
+            try:
+                return {"plot": _plot, "describe": _describe, "values": _values}[args.command](args, curves)
+            except (ValueError, TypeError) as e:
+                raise _quoting(e, curves) from None
     except BrokenPipeError:  # e.g. `lrkit values ... | head`
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -228,6 +231,17 @@ def _catalog(args: argparse.Namespace) -> int:
     plot = argparse.Namespace(steps=found.plot_steps, log=False, output=None, param="lr", width=None,
                               height=12, ascii=False, color="auto")
     return _plot(plot, load_specs([found.example]))
+
+
+def _quoting(e: Exception, curves: list[tuple[str, Schedule]]) -> Exception:
+    """``e`` with each schedule's canonical text replaced by the SPEC as the user typed it
+    (``'5%'`` stays ``'5%'``, not ``frac(0.05)``)."""
+    text = str(e)
+    for label, s in curves:
+        canonical = repr(s)
+        if canonical != label and canonical in text:
+            text = text.replace(canonical, label)
+    return type(e)(text) if text != str(e) else e
 
 
 def _int_text(n: int) -> str:

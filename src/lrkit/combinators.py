@@ -227,7 +227,7 @@ class restarts(Schedule):
         if mult_v == int(mult_v):
             mult_v = int(mult_v)
         period = v.duration("period", period)
-        limit = None if limit is None else v.integer("limit", limit, low=1)
+        limit = None if limit is None else v.integer("limit", limit, low=1, high=2**53)
         if limit is not None and _num(period):
             # the cycles must end within 2**53 steps: bounded work, with no exact mult**limit
             # of a huge limit ever computed

@@ -5,7 +5,7 @@ A schedule section of a config reads::
     schedule: "warmup(cosine('rest', end=0.01), '5%')"   # text form, or a config mapping
     total: auto                                          # or a number of optimizer steps
     param: lr                                            # optional: the optimizer key driven
-    relative: true                                       # optional: multiply the group's base value
+    relative: true                                       # optional: true / false (absolute); left out: a checked factor
 
 ``schedule`` is the text form (``repr`` of a schedule) or its config mapping
 (``{type: cosine, steps: 90%}``).  Durations may be fractions of the run
@@ -43,7 +43,7 @@ class ScheduleConfig:
     schedule: Schedule
     total: int | None = None
     param: str = "lr"
-    relative: bool = True
+    relative: bool | None = None
     where: str = "<config>"
 
     def build(self, total_steps: int | None = None) -> Schedule:
@@ -133,9 +133,10 @@ def _from_dict(data: Any, where: str, locate: Any) -> ScheduleConfig:
     param = data.get("param", "lr")
     if not isinstance(param, str) or not param:
         raise fail(("param",), f"param must be an optimizer key such as 'lr' or 'momentum', got {param!r}")
-    relative = data.get("relative", True)
-    if not isinstance(relative, bool):
-        raise fail(("relative",), f"relative must be true or false, got {relative!r}")
+    relative = data.get("relative")
+    if relative is not None and not isinstance(relative, bool):
+        raise fail(("relative",), f"relative must be true or false (left out: a factor, checked), "
+                                  f"got {relative!r}")
     if total is not None and not schedule.resolved:
         try:
             schedule.resolve(total)

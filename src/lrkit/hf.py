@@ -4,7 +4,7 @@
 returns the lrkit :class:`~lrkit.Schedule` whose values are the *multipliers*
 that transformers' ``get_scheduler(name, optimizer, ...)`` applies to the
 optimizer's learning rate (transformers builds a ``LambdaLR``; use the result
-with ``relative=True``, the default of lrkit's schedulers).  Every step is
+as a factor: lrkit's schedulers' default, ``relative=None``, a checked factor).  Every step is
 covered, including the steps past ``num_training_steps``, where some of
 transformers' schedules keep moving (its ``cosine`` swings back up, which
 :func:`lrkit.pingpong` reproduces).

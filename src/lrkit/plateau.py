@@ -53,10 +53,10 @@ class plateau(Schedule):
                  min_scale: float = 0.0, eps: float = 0.0) -> None:
         self._store(mode=v.choice("mode", mode, _MODES),
                     factor=v.real("factor", factor, low=0.0, high=1.0, high_open=True),
-                    patience=v.integer("patience", patience, low=0),
+                    patience=v.integer("patience", patience, low=0, high=2**53),
                     threshold=v.real("threshold", threshold, low=0.0),
                     threshold_mode=v.choice("threshold_mode", threshold_mode, _THRESHOLD_MODES),
-                    cooldown=v.integer("cooldown", cooldown, low=0),
+                    cooldown=v.integer("cooldown", cooldown, low=0, high=2**53),
                     min_scale=v.real("min_scale", min_scale, low=0.0),
                     eps=v.real("eps", eps, low=0.0))
 

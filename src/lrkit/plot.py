@@ -5,6 +5,14 @@ matplotlib is imported only when a plot is drawn.  A run of up to
 to :data:`BINS` bins of steps, each drawn through its first, lowest, highest
 and last value, so every jump and spike stays visible while the figure stays
 small.
+
+Piecewise-constant parts are drawn as steps: where the value jumps at step t,
+the line goes vertically at t from v(t−1) to v(t) instead of slanting over the
+step before (:func:`with_edges`).  With d(t) = |v(t) − v(t−1)|, t is a jump when
+d(t) > 0 and the value is flat on both sides, or flat on one side and the change
+on the other differs from d(t) by more than a factor :data:`RAMP` (so a ramp
+running into a flat stretch keeps its last slope), or d(t) > :data:`JUMP` times
+the change on each side (a restart in a smooth curve).
 """
 
 from __future__ import annotations
@@ -18,12 +26,16 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # for annotations only: schedule.py hands itself to this module (Schedule.plot)
     from .schedule import Schedule
 
-__all__ = ["plot_schedule", "save_plot", "require_matplotlib", "EXACT_POINTS", "BINS"]
+__all__ = ["plot_schedule", "save_plot", "require_matplotlib", "with_edges", "EXACT_POINTS", "BINS", "JUMP", "RAMP"]
 
 #: runs up to this many steps are drawn point by point
 EXACT_POINTS = 20_000
 #: bins of steps for longer runs
 BINS = 4_000
+#: a change this many times larger than its neighbours' is a jump, drawn as a vertical edge
+JUMP = 10.0
+#: beside a flat stretch, a change within this factor of the one on its other side is a ramp's end
+RAMP = 3.0
 
 HINT = "plotting a picture needs matplotlib: pip install 'lrkit[plot]'"
 
@@ -44,7 +56,7 @@ def points(schedule: Schedule, stop: int) -> tuple[list[float], list[float]]:
         ys: list[float] = []
         for _, vals in chunks(schedule, stop):
             ys.extend(float(v) for v in vals)
-        return xs, ys
+        return with_edges(xs, ys)
     e = envelope(schedule, stop, BINS)
     xs, ys = [], []
     for i in range(len(e.x)):
@@ -52,6 +64,32 @@ def points(schedule: Schedule, stop: int) -> tuple[list[float], list[float]]:
         xs += [e.x[i], mid, mid, e.x_end[i]]
         ys += [e.first[i], e.lo[i], e.hi[i], e.last[i]]
     return xs, ys
+
+
+def with_edges(xs: list[float], ys: list[float]) -> tuple[list[float], list[float]]:
+    """The points of one value per step, with a vertical edge at each jump (see the module
+    docstring): ``(t, v(t−1))`` inserted before ``(t, v(t))``."""
+    n = len(ys)
+    out_x: list[float] = []
+    out_y: list[float] = []
+    for i in range(n):
+        if i > 0:
+            d = abs(ys[i] - ys[i - 1])
+            before = abs(ys[i - 1] - ys[i - 2]) if i > 1 else 0.0
+            after = abs(ys[i + 1] - ys[i]) if i + 1 < n else 0.0
+            if d > 0 and _jump(d, before, after):
+                out_x.append(xs[i])
+                out_y.append(ys[i - 1])
+        out_x.append(xs[i])
+        out_y.append(ys[i])
+    return out_x, out_y
+
+
+def _jump(d: float, before: float, after: float) -> bool:
+    if before == 0 or after == 0:
+        other = max(before, after)
+        return other == 0 or not other / RAMP <= d <= other * RAMP
+    return d > JUMP * before and d > JUMP * after
 
 
 def plot_schedule(schedule: Schedule, ax: Any = None, steps: int | None = None, *,

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from typing import Any, ClassVar
 
 
-__all__ = ["Schedule", "Product", "Sum", "REGISTRY", "register"]
+__all__ = ["Schedule", "Product", "Sum", "REGISTRY", "register", "negated", "REQUIRED"]
 
 #: name -> Schedule subclass, for the text form and configs.  Only what is in
 #: here can be built by ``parse`` or ``from_config``.
@@ -46,6 +46,8 @@ class _Required:
 
 
 _EMPTY = _Required()
+#: the default recorded in ``Schedule._signature`` for a parameter that has none
+REQUIRED = _EMPTY
 
 
 def register(cls: type[Schedule]) -> type[Schedule]:
@@ -282,6 +284,19 @@ class Schedule:
             return Sum([other, self])
         return NotImplemented
 
+    def __neg__(self) -> Schedule:
+        return negated(self)
+
+    def __sub__(self, other: Any) -> Schedule:
+        if isinstance(other, Schedule) or _is_number(other):
+            return Sum([self, negated(other)])
+        return NotImplemented
+
+    def __rsub__(self, other: Any) -> Schedule:
+        if _is_number(other):
+            return Sum([other, negated(self)])
+        return NotImplemented
+
     # -- looking at it --------------------------------------------------------
     def plot(self, ax: Any = None, steps: int | None = None, **kwargs: Any) -> Any:
         """Plot with matplotlib (``pip install lrkit[plot]``); returns the Axes."""
@@ -471,4 +486,36 @@ class Sum(Schedule):
         return None if None in bounds else math.fsum(b for b in bounds if b is not None)
 
     def __repr__(self) -> str:
-        return " + ".join(format_value(f) for f in self.terms)
+        """``a + b``; a negated term after the first is written ``a - b`` (see :func:`negated`)."""
+        out = format_value(self.terms[0])
+        for f in self.terms[1:]:
+            sub = _subtrahend(f)
+            out += f" + {format_value(f)}" if sub is None else f" - {sub}"
+        return out
+
+
+def negated(x: Any) -> Any:
+    """−x, exactly: a number's negation; a product's first number negated; else −1.0 · x.
+
+    ``a - b`` is the sum ``a + negated(b)`` (a + (−b) is exactly a − b in float64), and a sum
+    prints such a term as ``- b`` again, so the text reads back to the same schedule.
+    """
+    if isinstance(x, Product) and _is_number(x.factors[0]):
+        return Product([-x.factors[0], *x.factors[1:]])
+    if isinstance(x, Schedule):
+        return Product([-1.0, x])
+    return -x
+
+
+def _subtrahend(f: Any) -> str | None:
+    """The text t of a sum's term f written ``- t`` (``negated(parse(t)) == f``), or None."""
+    if _is_number(f) and not isinstance(f, Schedule):
+        return format_value(-f) if math.copysign(1.0, f) < 0 else None
+    if isinstance(f, Product) and _is_number(f.factors[0]) and math.copysign(1.0, f.factors[0]) < 0:
+        first, rest = -f.factors[0], list(f.factors[1:])
+        if first == 1.0 and isinstance(first, float) and isinstance(rest[0], Schedule):
+            if len(rest) > 1:
+                return repr(Product(rest))
+            return f"({rest[0]!r})" if isinstance(rest[0], Sum) else repr(rest[0])
+        return repr(Product([first, *rest]))
+    return None

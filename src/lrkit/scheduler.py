@@ -3,7 +3,7 @@
 Works with every object whose ``param_groups`` is a list of dicts (PyTorch
 optimizers, hand-written ones).  It holds one piece of state, the step::
 
-    value(group, t) = base(group) · schedule(t)    (relative=True)
+    value(group, t) = base(group) · schedule(t)    (relative=True; None, the default, checks first)
     value(group, t) = schedule(t)                  (relative=False)
 
 times ``scheduler.scale`` (1 unless set: the multiplier Population Based Training mutates).
@@ -71,8 +71,12 @@ class Scheduler:
         param: the hyperparameter: ``"lr"``, ``"momentum"``, ``"weight_decay"``,
             ``"betas[0]"``...  Values outside its range (lr >= 0, momentum in
             [0, 1], betas in [0, 1), ...) raise ``ValueError`` when written.
-        relative: value = base × schedule(t) (base: the group's value now) or,
-            when False, value = schedule(t).
+        relative: ``True``: value = base × schedule(t) (base: the group's value now);
+            ``False``: value = schedule(t); ``None`` (the default): as ``True``, after a
+            check that the schedule is not an absolute lr in disguise: a ``ValueError`` when
+            its value at step 0 or its peak equals a group's base (not 1), an
+            :class:`lrkit.factor_check.AbsoluteLrWarning` when its peak is below 0.01
+            (see :mod:`lrkit.factor_check`).
         total_steps: resolves schedules whose durations are fractions of the run.
         unit: the clock the schedule's durations count: ``"steps"`` (optimizer
             updates, the default), ``"tokens"`` or ``"samples"``; with a token or
@@ -91,22 +95,35 @@ class Scheduler:
     #: the clock (see ``unit``); the torch-compatible classes count steps
     unit = "steps"
 
-    def __init__(self, optimizer: Any, schedule: Any, *, param: str = "lr", relative: bool = True,
+    def __init__(self, optimizer: Any, schedule: Any, *, param: str = "lr", relative: bool | None = None,
                  total_steps: int | None = None, on_change: str = "error", unit: str = "steps",
                  total_tokens: int | None = None, total_samples: int | None = None) -> None:
         groups = self._check_optimizer(optimizer)
         total_steps = self._clock(unit, total_steps, total_tokens, total_samples)
-        if not isinstance(relative, bool):
-            raise TypeError(f"relative must be True or False, got {relative!r}")
+        if relative is not None and not isinstance(relative, bool):
+            raise TypeError(f"relative must be None (a factor, checked), True or False, got {relative!r}")
         parse_param(param)
         per_group = self._per_group(groups, schedule, total_steps)
         one = not isinstance(schedule, (list, tuple)) and not (isinstance(schedule, dict) and "type" not in schedule)
         shared = per_group[0] if one else None
-        track = Track(param, relative, per_group, [1.0] * len(groups), shared)
-        if relative:
+        track = Track(param, relative is not False, per_group, [1.0] * len(groups), shared)
+        if relative is not False:
             track.bases = [self._capture_base(g, i, track) if s is not None else 1.0
                            for i, (g, s) in enumerate(zip(groups, per_group, strict=False))]
+        if relative is None:
+            from .factor_check import check
+
+            check(per_group, track.bases, self._texts(schedule, len(groups)), param)
         self._setup(optimizer, [track], 0, on_change)
+
+    @staticmethod
+    def _texts(schedule: Any, n: int) -> list[str | None]:
+        """Each group's schedule as the caller wrote it, where it was text (for messages)."""
+        if isinstance(schedule, str):
+            return [schedule] * n
+        if isinstance(schedule, (list, tuple)) and len(schedule) == n:
+            return [s if isinstance(s, str) else None for s in schedule]
+        return [None] * n
 
     def _clock(self, unit: Any, total_steps: Any, total_tokens: Any, total_samples: Any) -> Any:
         """Set the clock; the total of the run on it (for fractions of the run)."""

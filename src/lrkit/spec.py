@@ -19,6 +19,7 @@ import os
 from ._validate import MAX_DEPTH, MAX_TEXT
 from .durations import Frac
 from .schedule import REGISTRY, Schedule
+from .signatures import bind, check_keyword, unknown_name
 
 TYPE_CHECKING = False  # typing is not imported at run time: `import lrkit` stays fast
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ def as_schedule(obj: Any, *, total_steps: int | None = None, where: str = "sched
     without it such a schedule is a ``ValueError`` naming ``where``.  This is
     the one place the adapters and the Scheduler turn user input into a schedule.
     """
+    text = obj.strip() if isinstance(obj, str) else None  # errors quote the caller's own text
     if isinstance(obj, str):
         obj = parse(obj)
     elif isinstance(obj, dict):
@@ -75,10 +77,15 @@ def as_schedule(obj: Any, *, total_steps: int | None = None, where: str = "sched
         return obj
     if total_steps is None:
         raise ValueError(
-            f"{where} = {obj!r} has durations given as fractions of the run ('5%', 'rest'); "
-            "pass total_steps= (the number of optimizer updates) to resolve it"
+            f"{where} = {text or repr(obj)!r} has durations given as fractions of the run ('5%', "
+            "'rest'); pass total_steps= (the number of optimizer updates) to resolve it"
         )
-    return obj.resolve(total_steps)
+    try:
+        return obj.resolve(total_steps)
+    except ValueError as e:
+        if text is None:
+            raise
+        raise ValueError(str(e).replace(repr(obj), text)) from None
 
 
 def _from_config(value: Any, path: str, depth: int) -> Any:
@@ -91,18 +98,25 @@ def _from_config(value: Any, path: str, depth: int) -> Any:
             raise ValueError(f"{path}: a schedule config needs a 'type' key (one of {', '.join(sorted(REGISTRY))})")
         kind = value["type"]
         if not isinstance(kind, str) or kind not in REGISTRY:
-            raise ValueError(f"{path}: unknown schedule type {kind!r}; known: {', '.join(sorted(REGISTRY))}")
-        cls = REGISTRY[kind]
-        allowed = [n for n, _ in cls._signature]
+            if not isinstance(kind, str):
+                raise ValueError(f"{path}: the schedule type must be a name, got {kind!r}; "
+                                 f"known: {', '.join(sorted(REGISTRY))}")
+            raise ValueError(f"{path}: {unknown_name(kind, what='schedule type')}")
         kwargs = {}
         for key, item in value.items():
             if key == "type":
                 continue
-            if key not in allowed:
-                raise ValueError(f"{path}: unknown key {key!r} for {kind}; allowed: {', '.join(allowed)}")
+            try:
+                check_keyword(kind, key, what="key")
+            except ValueError as e:
+                raise ValueError(f"{path}: {e}") from None
             kwargs[key] = _from_config(item, f"{path}.{key}", depth + 1)
         try:
-            return cls(**kwargs)
+            bound = bind(kind, (), kwargs)
+        except ValueError as e:
+            raise ValueError(f"{path}: {e}") from None
+        try:
+            return REGISTRY[kind](**bound)
         except TypeError as e:
             raise TypeError(f"{path} ({kind}): {e}") from None
         except ValueError as e:

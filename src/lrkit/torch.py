@@ -277,7 +277,7 @@ class Scheduler(_FastStep, _core.Scheduler, LRScheduler):  # type: ignore[misc]
     ``on_optimizer_step=True``: advance once per real ``optimizer.step()``.
     """
 
-    def __init__(self, optimizer: Any, schedule: Any, *, param: str = "lr", relative: bool = True,
+    def __init__(self, optimizer: Any, schedule: Any, *, param: str = "lr", relative: bool | None = None,
                  total_steps: int | None = None, on_change: str = "error",
                  on_optimizer_step: bool = False, unit: str = "steps", total_tokens: int | None = None,
                  total_samples: int | None = None) -> None:
