@@ -89,7 +89,7 @@ def test_lrkit_help_unknown_name_translates_peers_and_exits_2():
     assert r.stderr.startswith("lrkit: error: unknown schedule 'CosineAnnealingLR'")
     assert "cosine(T_max, end=eta_min/base_lr)" in r.stderr
     r = run("help", "warmpu")
-    assert r.returncode == 2 and "did you mean: warmup" in r.stderr
+    assert r.returncode == 2 and "did you mean warmup" in r.stderr
 
 
 def test_lrkit_help_custom_has_no_plot():

@@ -19,13 +19,6 @@ def test_block_runs_and_prints_what_it_says(i):
     if "torch" in code:
         pytest.importorskip("torch")
     out = io.StringIO()
-    if 'lrkit.constant(0.1)' in code and '"lr": 0.1' in code and "relative=True" not in code:
-        # the README's per-group block uses constant(0.1) as a factor of lr=0.1 (0.01 meant): the
-        # checked default (relative=None, issue 15) refuses it as ambiguous until the README says
-        # relative=True (reported to the lead, who edits the README)
-        with pytest.raises(ValueError, match="holds absolute lr values"):
-            exec(compile(code, f"3-pytorch.md block {i}", "exec"), {})
-        return
     with contextlib.redirect_stdout(out):
         exec(compile(code, f"3-pytorch.md block {i}", "exec"), {})  # our own docs, not user input
     printed = out.getvalue().splitlines()

@@ -61,8 +61,8 @@ def test_errors_quote_the_text_as_typed():
 
 
 def test_missing_and_extra_arguments():
-    assert "cosine(steps, start=1.0, end=0.0, exponent=1.0) needs steps" in _error("cosine()")
-    assert "takes at most 4 arguments, got 5" in _error("cosine(1, 1, 0, 1, 2)")
+    assert "cosine(steps, start=1.0, end=0.0, exponent=1.0, k_decay=1.0) needs steps" in _error("cosine()")
+    assert "takes at most 5 arguments, got 6" in _error("cosine(1, 1, 0, 1, 1, 2)")
     assert "given twice" in _error("cosine(10, steps=10)")
     with pytest.raises(ValueError, match="needs steps"):
         lrkit.from_config({"type": "cosine"})

@@ -26,6 +26,11 @@ MAX_TEXT = 20_000
 MAX_DEPTH = 48
 
 
+def shown(value: Any) -> str:
+    """A value as error messages show it: ``None``, or its type and repr (``str ('0.1')``)."""
+    return "None" if value is None else f"{type(value).__name__} ({value!r})"
+
+
 def _float(name: str, value: Any) -> float:
     """float(value), with an integer too large for a float as a ValueError naming ``name``."""
     try:
@@ -38,7 +43,7 @@ def real(name: str, value: Any, *, low: float | None = None, high: float | None 
          low_open: bool = False, high_open: bool = False) -> float:
     """A finite real number within [low, high] (bounds optional, optionally open)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, not {type(value).__name__} ({value!r})")
+        raise TypeError(f"{name} must be a real number, not {shown(value)}")
     v = _float(name, value)
     if not math.isfinite(v):
         raise ValueError(f"{name} must be finite, got {value!r}")
@@ -52,7 +57,7 @@ def real(name: str, value: Any, *, low: float | None = None, high: float | None 
 def integer(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
     """An int (or integral float) >= low."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be an integer, not {type(value).__name__} ({value!r})")
+        raise TypeError(f"{name} must be an integer, not {shown(value)}")
     if isinstance(value, numbers.Integral):
         v = int(value)
     else:
@@ -93,7 +98,7 @@ def duration(name: str, value: Any, *, allow_zero: bool = False) -> int | float 
     if isinstance(d, bool) or not isinstance(d, numbers.Real):
         raise TypeError(
             f"{name} must be a number of steps, a fraction of the run such as '5%', or 'rest'; "
-            f"got {type(value).__name__} ({value!r})"
+            f"got {shown(value)}"
         )
     f = _float(name, d)
     if not math.isfinite(f):

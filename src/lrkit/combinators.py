@@ -27,7 +27,7 @@ __all__ = ["warmup", "join", "restarts", "clip", "shift", "per_epoch", "noise", 
 
 def _schedule(name: str, s: Any) -> Schedule:
     if not isinstance(s, Schedule):
-        raise TypeError(f"{name} must be an lrkit Schedule, not {type(s).__name__} ({s!r})")
+        raise TypeError(f"{name} must be an lrkit Schedule, not {v.shown(s)}")
     return s
 
 

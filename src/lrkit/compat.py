@@ -608,7 +608,7 @@ class MultiStepLR(_Compat):
         self.milestones: Counter[Any] = Counter(ms)
         # torch counts a milestone when the (integer) step equals it: others never act
         acting = sorted(int(m) for m in ms if isinstance(m, numbers.Real)
-                        and not isinstance(m, bool) and m == int(m) and m >= 0)
+                        and not isinstance(m, bool) and math.isfinite(m) and m == int(m) and m >= 0)
         self.gamma = gamma
         bases = _bases(optimizer, last_epoch)
         if gamma == 0:
