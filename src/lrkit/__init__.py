@@ -44,6 +44,7 @@ from .compat import (
 )
 from .durations import Frac, frac
 from .plateau import plateau
+from .pretraining import constant_cooldown, infinite, rewarm, wsd_branches, wsds
 from .schedule import REGISTRY, Product, Schedule, Sum
 from .scheduler import Scheduler
 from .shapes import (
@@ -101,6 +102,7 @@ __all__ = [
     "register_custom", "parse", "from_config", "load", "loads", "describe", "Description", "Seam",
     "lr_range_test", "RangeTestResult", "__version__",
     "Scheduler", "plateau", "scale_by_batch", "batch_ramp",
+    "wsd_branches", "rewarm", "infinite", "wsds", "constant_cooldown",
     "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
     "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "CyclicLR",
     "OneCycleLR", "SequentialLR", "ChainedScheduler", "ReduceLROnPlateau",
