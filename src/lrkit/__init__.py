@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from .batch import batch_ramp, scale_by_batch
+from .batch import batch_curves, batch_ramp, scale_by_batch
 from .combinators import (
     clip,
     custom,
@@ -101,7 +101,7 @@ __all__ = [
     "warmup", "join", "restarts", "clip", "shift", "per_epoch", "noise", "pingpong", "custom",
     "register_custom", "parse", "from_config", "load", "loads", "describe", "Description", "Seam",
     "lr_range_test", "RangeTestResult", "__version__",
-    "Scheduler", "plateau", "scale_by_batch", "batch_ramp",
+    "Scheduler", "plateau", "scale_by_batch", "batch_ramp", "batch_curves",
     "wsd_branches", "rewarm", "infinite", "wsds", "constant_cooldown",
     "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
     "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "CyclicLR",
