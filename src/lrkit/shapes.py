@@ -296,6 +296,10 @@ class piecewise(Schedule):
         self._store(boundaries=b, values=vals)
 
     def _eval(self, t: Any, m: Any) -> Any:
+        # values[#{i: boundaries[i] <= t}]: a binary search (m.lookup), or for a few boundaries
+        # one selection per boundary
+        if len(self.boundaries) >= 3:
+            return m.lookup(t, self.boundaries, self._values)
         out: Any = m.full(t, self._values[0])
         for b, value in zip(self.boundaries, self._values[1:]):
             out = m.where(t >= b, value, out)
