@@ -160,9 +160,9 @@ class infinite(_Composed):
     def __init__(self, steps: Any, warmup: Any, cooldown: Any, anneal: Any, peak: float = 1.0,
                  const: float = 0.25, end: float = 0.01) -> None:
         steps = v.duration("steps", steps)
-        w = v.duration("warmup", warmup, allow_zero=True)
-        c = v.duration("cooldown", cooldown)
-        a = v.duration("anneal", anneal)
+        w: Any = v.duration("warmup", warmup, allow_zero=True)
+        c: Any = v.duration("cooldown", cooldown)
+        a: Any = v.duration("anneal", anneal)
         const = v.real("const", const, low=0.0, low_open=True)
         end = v.real("end", end, low=0.0, low_open=True)
         if _known(steps, w, c, a) and w + c + a > steps:
@@ -250,9 +250,9 @@ class constant_cooldown(_Composed):
     def __init__(self, stable: Any, cooldown: Any, warmup: Any = 0, peak: float = 1.0,
                  end: float = 0.0, shape: str = "cosine", tail: Sequence[Any] = (),
                  tail_values: Sequence[float] = ()) -> None:
-        s = v.duration("stable", stable)
-        c = v.duration("cooldown", cooldown)
-        w = v.duration("warmup", warmup, allow_zero=True)
+        s: Any = v.duration("stable", stable)
+        c: Any = v.duration("cooldown", cooldown)
+        w: Any = v.duration("warmup", warmup, allow_zero=True)
         if _known(s, w) and w > s:
             raise ValueError(f"warmup ({w}) must be <= stable ({s}), where the cooldown starts")
         ls = _durations("tail", tail)
