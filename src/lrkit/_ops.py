@@ -396,10 +396,13 @@ def prepare_steps(step: Any) -> tuple[Any, Any]:
         if not jnp.issubdtype(t.dtype, jnp.floating):
             t = t.astype(jnp.result_type(float))
         if not isinstance(t, jax.core.Tracer) and t.size:
-            if not bool(jnp.isfinite(t).all()):
+            import numpy as np
+
+            host = np.asarray(t)  # checked in NumPy: XLA's CPU comparisons flush subnormals to 0
+            if not bool(np.isfinite(host).all()):
                 raise ValueError("step must be finite; got NaN or inf in the step array")
-            if bool((t < 0).any()):
-                raise ValueError(f"step must be >= 0; got {float(t.min())} in the step array")
+            if bool((host < 0).any()):
+                raise ValueError(f"step must be >= 0; got {float(host.min())} in the step array")
         else:
             t = jnp.maximum(t, 0.0)
         return t, _JaxOps(jnp, t)
