@@ -16,7 +16,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = ["bench_scheduler.py", "bench_vectorized.py", "bench_import.py", "bench_compile.py",
-           "bench_precision.py", "bench_finder.py", "bench_laws.py"]
+           "bench_precision.py", "bench_finder.py", "bench_laws.py", "bench_tokens.py"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,6 +18,10 @@ weights (hex) once the run is complete.
 The schedule: 10% linear warmup, cosine to 5% over the rest, ±5% deterministic
 noise, times a plateau multiplier fed with the loss every 5 steps (its state
 travels in the scheduler's state_dict as well).
+
+``--clock tokens``: the scheduler counts tokens (``unit="tokens"``, ``step(tokens=n)``);
+the batch size ramps up in stages with the tokens seen (16, 32, 64 samples of 8 tokens),
+the lr is scaled with it by the square-root rule, and the decay is an exponential WSD.
 """
 
 from __future__ import annotations
@@ -32,6 +36,11 @@ import lrkit
 import lrkit.torch
 
 SCHEDULE = "noise(warmup(cosine('rest', end=0.05), '10%'), 0.05, seed=7) * plateau(patience=2, factor=0.5)"
+#: --clock tokens: durations in tokens; the batch size (samples) is a schedule of the tokens seen
+TOKEN_SCHEDULE = ("scale_by_batch(noise(warmup(wsd(110000, 0, 40000, end=0.05, shape='exponential'), 6000), "
+                  "0.05, seed=7), piecewise([9000, 18000], [16.0, 32.0, 64.0]), 64) "
+                  "* plateau(patience=2, factor=0.5)")
+TOKENS_PER_SAMPLE = 8
 
 
 def atomic_save(obj: object, path: str) -> None:
@@ -50,11 +59,11 @@ def atomic_save(obj: object, path: str) -> None:
         os.close(fd)
 
 
-def batch(step: int) -> tuple[torch.Tensor, torch.Tensor]:
+def batch(step: int, size: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
     """The data of one step: a pure function of the step, so a redone step sees the same batch."""
     g = torch.Generator().manual_seed(1000 + step)
-    x = torch.randn(16, 8, generator=g, dtype=torch.float64)
-    noise = torch.randn(16, generator=g, dtype=torch.float64)
+    x = torch.randn(size, 8, generator=g, dtype=torch.float64)
+    noise = torch.randn(size, generator=g, dtype=torch.float64)
     y = x @ torch.linspace(-1, 1, 8, dtype=torch.float64) + 0.3 * noise
     return x, y
 
@@ -65,6 +74,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=400)
     ap.add_argument("--every", type=int, default=7, help="checkpoint every k optimizer steps")
     ap.add_argument("--sleep", type=float, default=0.0, help="seconds of pretend work per step")
+    ap.add_argument("--clock", choices=("steps", "tokens"), default="steps",
+                    help="what the schedule's durations count (default: optimizer steps)")
     args = ap.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     ckpt = os.path.join(args.dir, "ckpt.pt")
@@ -72,7 +83,12 @@ def main() -> None:
     torch.manual_seed(0)
     model = torch.nn.Linear(8, 1, dtype=torch.float64)
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    sched = lrkit.torch.Scheduler(opt, SCHEDULE, total_steps=args.steps)
+    if args.clock == "tokens":
+        schedule = lrkit.parse(TOKEN_SCHEDULE)
+        batch_size = lrkit.batch_curves(schedule)[0]  # samples per step, a function of the tokens seen
+        sched = lrkit.torch.Scheduler(opt, schedule, unit="tokens")
+    else:
+        sched = lrkit.torch.Scheduler(opt, SCHEDULE, total_steps=args.steps)
     start = 0
     if os.path.exists(ckpt):
         state = torch.load(ckpt, weights_only=True)
@@ -85,12 +101,16 @@ def main() -> None:
         trace.write(f"start {start}\n")
         for step in range(start, args.steps):
             lr = opt.param_groups[0]["lr"]
-            x, y = batch(step)
+            size = int(batch_size(sched.last_epoch)) if args.clock == "tokens" else 16
+            x, y = batch(step, size)
             loss = torch.nn.functional.mse_loss(model(x).squeeze(-1), y)
             opt.zero_grad()
             loss.backward()
             opt.step()
-            sched.step()
+            if args.clock == "tokens":
+                sched.step(tokens=size * TOKENS_PER_SAMPLE)
+            else:
+                sched.step()
             if (step + 1) % 5 == 0:
                 sched.report(loss.item())
             trace.write(f"{step} {float(lr).hex()} {loss.item().hex()}\n")

@@ -70,8 +70,10 @@ def _shape(draw) -> L.Schedule:
     if kind == "wsd":
         w = draw(st.integers(0, 50))
         d = draw(st.integers(0, 50))
-        return L.wsd(w + d + n, w, d, peak=a, end=b,
-                     shape=draw(st.sampled_from(["linear", "cosine", "1-sqrt"])),
+        shape = draw(st.sampled_from(["linear", "cosine", "1-sqrt", "square", "exponential"]))
+        if shape == "exponential":  # a geometric decay: peak, end > 0
+            a, b = abs(a) + 0.01, abs(b) + 0.001
+        return L.wsd(w + d + n, w, d, peak=a, end=b, shape=shape,
                      warmup_shape=draw(st.sampled_from(["linear", "cosine", "1-sqrt"])))
     return L.rex(n, start=a, end=b)
 

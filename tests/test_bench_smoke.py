@@ -24,5 +24,5 @@ def test_benchmarks_quick_mode_runs():
                           env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     for title in ("Scheduler step", "Vectorized evaluation", "Import time", "jax.jit",
-                  "torch.compile", "Precision", "LR range test", "Loss-curve laws"):
+                  "torch.compile", "Precision", "LR range test", "Loss-curve laws", "Token clock"):
         assert title in proc.stdout, title

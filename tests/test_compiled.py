@@ -143,9 +143,12 @@ def shapes(draw):
         w = draw(st.integers(0, steps // 2))
         d = draw(st.integers(0, steps - w))
         decay_from = draw(st.one_of(st.none(), st.integers(w, 3000)))
-        shape = draw(st.sampled_from(["linear", "cosine", "1-sqrt"]))
+        shape = draw(st.sampled_from(["linear", "cosine", "1-sqrt", "square", "exponential"]))
         cycles = draw(st.sampled_from([0.5, 1.0, 2.3])) if shape == "cosine" else 0.5
-        return lrkit.wsd(steps, w, d, peak=draw(vals), end=draw(vals), shape=shape,
+        peak, end = draw(vals), draw(vals)
+        if shape == "exponential":  # a geometric decay: peak, end > 0
+            peak, end = abs(peak) + 0.01, abs(end) + 0.001
+        return lrkit.wsd(steps, w, d, peak=peak, end=end, shape=shape,
                          warmup_shape=draw(st.sampled_from(["linear", "cosine", "1-sqrt"])),
                          decay_from=decay_from, cycles=cycles)
     return lrkit.rex(draw(durations), start=draw(vals), end=draw(vals))

@@ -21,9 +21,9 @@ SCRIPT = ROOT / "examples" / "crash_safe_training.py"
 STEPS, EVERY = 300, 7
 
 
-def command(folder: pathlib.Path) -> list[str]:
+def command(folder: pathlib.Path, clock: str = "steps") -> list[str]:
     return [sys.executable, str(SCRIPT), "--dir", str(folder), "--steps", str(STEPS),
-            "--every", str(EVERY), "--sleep", "0.004"]
+            "--every", str(EVERY), "--sleep", "0.004", "--clock", clock]
 
 
 def environment() -> dict[str, str]:
@@ -60,15 +60,16 @@ def read_trace(folder: pathlib.Path) -> tuple[dict[int, tuple[str, str]], list[i
 
 
 @pytest.mark.slow
-def test_sigkill_at_random_points_then_resume_gives_the_same_run(tmp_path):
+@pytest.mark.parametrize("clock", ["steps", "tokens"])  # tokens: a token clock with a batch ramp
+def test_sigkill_at_random_points_then_resume_gives_the_same_run(tmp_path, clock):
     ref_dir, crash_dir = tmp_path / "reference", tmp_path / "crashy"
     env = environment()
-    reference = subprocess.Popen(command(ref_dir), env=env, stderr=subprocess.PIPE)
+    reference = subprocess.Popen(command(ref_dir, clock), env=env, stderr=subprocess.PIPE)
 
     rng = random.Random(20240607)
     kills = 0
     for attempt in range(5):
-        proc = subprocess.Popen(command(crash_dir), env=env, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(command(crash_dir, clock), env=env, stderr=subprocess.PIPE)
         if attempt == 0:
             time.sleep(rng.uniform(0.0, 1.0))  # likely before the first step, or early in the run
         else:
@@ -86,7 +87,7 @@ def test_sigkill_at_random_points_then_resume_gives_the_same_run(tmp_path):
     for _ in range(3):
         if (crash_dir / "final.txt").exists():
             break
-        proc = subprocess.run(command(crash_dir), env=env, capture_output=True, timeout=300)
+        proc = subprocess.run(command(crash_dir, clock), env=env, capture_output=True, timeout=300)
         assert proc.returncode == 0, proc.stderr.decode()[-2000:]
     _, err = reference.communicate(timeout=300)
     assert reference.returncode == 0, err.decode()[-2000:]

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from .batch import batch_ramp, scale_by_batch
+from .batch import batch_curves, batch_ramp, scale_by_batch
 from .combinators import (
     clip,
     custom,
@@ -44,6 +44,7 @@ from .compat import (
 )
 from .durations import Frac, frac
 from .plateau import plateau
+from .pretraining import constant_cooldown, infinite, rewarm, wsd_branches, wsds
 from .schedule import REGISTRY, Product, Schedule, Sum
 from .scheduler import Scheduler
 from .shapes import (
@@ -103,7 +104,8 @@ __all__ = [
     "warmup", "join", "restarts", "clip", "shift", "per_epoch", "noise", "pingpong", "custom",
     "register_custom", "parse", "from_config", "load", "loads", "describe", "Description", "Seam",
     "lr_range_test", "RangeTestResult", "__version__", "AbsoluteLrWarning",
-    "Scheduler", "plateau", "scale_by_batch", "batch_ramp",
+    "Scheduler", "plateau", "scale_by_batch", "batch_ramp", "batch_curves",
+    "wsd_branches", "rewarm", "infinite", "wsds", "constant_cooldown",
     "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
     "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "CyclicLR",
     "OneCycleLR", "SequentialLR", "ChainedScheduler", "ReduceLROnPlateau",

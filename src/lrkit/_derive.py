@@ -16,6 +16,8 @@ traced is not derived: :func:`derive` returns None and the caller uses ``_eval``
 
 from __future__ import annotations
 
+import functools
+
 from ._ops import SCALAR
 
 TYPE_CHECKING = False
@@ -155,6 +157,13 @@ class _TraceOps:
 
     def full(self, t: Any, value: float) -> float:
         return SCALAR.full(t, value)
+
+    def lookup(self, t: Any, boundaries: Any, values: Any) -> Any:
+        if not isinstance(t, _Sym):
+            return SCALAR.lookup(t, boundaries, values)
+        # the tables bound into one constant function of t: SCALAR's own lookup
+        return self.tape.call(functools.partial(SCALAR.lookup, boundaries=tuple(boundaries),
+                                                values=tuple(values)), t)
 
 
 def derive(schedule: Any) -> Callable[[Any], Any] | None:

@@ -12,6 +12,7 @@ No array library is imported here until an array of that library is evaluated.
 
 from __future__ import annotations
 
+import bisect
 import math
 import numbers
 
@@ -58,6 +59,11 @@ class ScalarOps:
     @staticmethod
     def full(t: Any, value: float) -> float:
         return value
+
+    @staticmethod
+    def lookup(t: Any, boundaries: Any, values: Any) -> float:
+        """values[k], k = the number of (increasing) boundaries <= t: a piecewise constant."""
+        return values[bisect.bisect_right(boundaries, t)]
 
     @staticmethod
     def require_finite(x: Any, what: Callable[[], str]) -> Any:
@@ -160,6 +166,13 @@ class _ArrayOps:
     def pow(self, base: float, exponent: Any) -> Any:
         return base**exponent
 
+    def lookup(self, t: Any, boundaries: Any, values: Any) -> Any:
+        """values[k], k = the number of (increasing) boundaries <= t (one selection per boundary)."""
+        out = self.full(t, values[0])
+        for b, value in zip(boundaries, values[1:]):
+            out = self.where(t >= b, value, out)
+        return out
+
     def hash_uniform(self, t: Any, seed: int, stream: int) -> Any:
         raise NotImplementedError
 
@@ -199,6 +212,11 @@ class _NumpyOps(_WeakScalarOps):
     def clip(self, x: Any, low: float, high: float) -> Any:
         return self.xp.clip(x, low, high)  # one pass instead of two
 
+    def lookup(self, t: Any, boundaries: Any, values: Any) -> Any:
+        np = self.xp
+        return np.asarray(values, dtype=t.dtype)[np.searchsorted(np.asarray(boundaries, dtype=t.dtype),
+                                                                 t, side="right")]
+
     def hash_uniform(self, t: Any, seed: int, stream: int) -> Any:
         np = self.xp
         lo, hi = _split32(np.floor(t), np.floor, np.fmod)
@@ -230,6 +248,11 @@ class _TorchOps(_ArrayOps):
         values = [fn(x) for x in t.detach().cpu().reshape(-1).tolist()]
         return self.xp.tensor(values, dtype=t.dtype, device=t.device).reshape(t.shape)
 
+    def lookup(self, t: Any, boundaries: Any, values: Any) -> Any:
+        torch = self.xp
+        b = torch.tensor(boundaries, dtype=t.dtype, device=t.device)
+        return torch.tensor(values, dtype=t.dtype, device=t.device)[torch.bucketize(t, b, right=True)]
+
     def hash_uniform(self, t: Any, seed: int, stream: int) -> Any:
         torch = self.xp
         lo, hi = _split32(torch.floor(t), torch.floor, torch.fmod)
@@ -239,6 +262,11 @@ class _TorchOps(_ArrayOps):
 
 
 class _JaxOps(_WeakScalarOps):
+    def lookup(self, t: Any, boundaries: Any, values: Any) -> Any:
+        jnp = self.xp
+        idx = jnp.searchsorted(jnp.asarray(boundaries, dtype=t.dtype), t, side="right")
+        return jnp.asarray(values, dtype=t.dtype)[idx]
+
     def hash_uniform(self, t: Any, seed: int, stream: int) -> Any:
         import jax.numpy as jnp
 
@@ -411,10 +439,13 @@ def prepare_steps(step: Any) -> tuple[Any, Any]:
         if not jnp.issubdtype(t.dtype, jnp.floating):
             t = t.astype(jnp.result_type(float))
         if not isinstance(t, jax.core.Tracer) and t.size:
-            if not bool(jnp.isfinite(t).all()):
+            import numpy as np
+
+            host = np.asarray(t)  # checked in NumPy: XLA's CPU comparisons flush subnormals to 0
+            if not bool(np.isfinite(host).all()):
                 raise ValueError("step must be finite; got NaN or inf in the step array")
-            if bool((t < 0).any()):
-                raise ValueError(f"step must be >= 0; got {float(t.min())} in the step array")
+            if bool((host < 0).any()):
+                raise ValueError(f"step must be >= 0; got {float(host.min())} in the step array")
         else:
             t = jnp.maximum(t, 0.0)
         return t, _JaxOps(jnp, t)

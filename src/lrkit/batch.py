@@ -24,7 +24,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["scale_by_batch", "batch_ramp"]
+__all__ = ["scale_by_batch", "batch_ramp", "batch_curves"]
 
 _RULES = {"sqrt": 0.5, "linear": 1.0}
 
@@ -103,3 +103,22 @@ def batch_ramp(start: int, increment: int, final: int, over: Any) -> Schedule:
     return piecewise([over * k // stages if (over * k) % stages == 0 else over * k / stages
                       for k in range(1, stages + 1)],
                      [float(start + increment * k) for k in range(stages + 1)])
+
+
+def batch_curves(schedule: Schedule) -> list[Schedule]:
+    """The batch-size schedules of every :class:`scale_by_batch` inside ``schedule`` (in text
+    order, each once): what ``lrkit describe`` and ``lrkit plot`` show next to the lr."""
+    found: list[Schedule] = []
+
+    def walk(x: Any) -> None:
+        if isinstance(x, scale_by_batch) and x.batch not in found:
+            found.append(x.batch)
+        if isinstance(x, Schedule):
+            for _, value in x._args:
+                walk(value)
+        elif isinstance(x, tuple):
+            for item in x:
+                walk(item)
+
+    walk(schedule)
+    return found

@@ -122,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="plain characters instead of Braille dots (one marker per curve)")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                    help="colour the curves (default: auto, when writing to a terminal and NO_COLOR is unset)")
+    _add_weight_decay(p)
 
     d = sub.add_parser("describe", help="start, peak, minimum, final value, length and seams",
                        description="Describe schedules in numbers: start, peak (value and step), "
@@ -130,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("specs", nargs="+", metavar="SPEC", help=_SPEC_HELP)
     _add_steps(d)
     d.add_argument("--json", action="store_true", help="print the description as JSON")
+    _add_weight_decay(d)
 
     v = sub.add_parser("values", help="print the values at chosen steps",
                        description="Print schedule values at chosen steps.",
@@ -166,6 +168,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_steps(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, metavar="N", help=_STEPS_HELP)
+
+
+def _add_weight_decay(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weight-decay", type=float, metavar="λ", dest="weight_decay",
+                   help="also show AdamW's view of the run with this (decoupled) weight decay: the EMA "
+                   "timescale 1/(lr·λ) and the weight of each update in the final parameters")
+    p.add_argument("--lr", type=float, default=1.0, metavar="BASE",
+                   help="with --weight-decay: the lr is BASE × the schedule's value (default: 1, the "
+                   "schedule's values are the lr)")
 
 
 def _add_param(p: argparse.ArgumentParser) -> None:
@@ -314,14 +325,35 @@ def _short(text: str, limit: int = 70) -> str:
 # -- commands ----------------------------------------------------------------------------------
 
 
+def _panels(args: argparse.Namespace, resolved: list[tuple[str, Schedule, int]]
+            ) -> list[tuple[str, list[tuple[str, Schedule, int]]]]:
+    """Extra plots under the schedule's: the batch size of a batch ramp, and with
+    ``--weight-decay`` the weight of each update in the final parameters."""
+    from .batch import batch_curves
+
+    panels = []
+    batches = [(label if len(resolved) > 1 else "batch", b, stop)
+               for label, s, stop in resolved for b in batch_curves(s)]
+    if batches:
+        panels.append(("batch", batches))
+    if getattr(args, "weight_decay", None) is not None:
+        from .weight_decay import weight_curve
+
+        panels.append(("update weight", [
+            (label, weight_curve(s, args.weight_decay, stop, lr=args.lr), stop - 1)
+            for label, s, stop in resolved]))
+    return panels
+
+
 def _plot(args: argparse.Namespace, curves: list[tuple[str, Schedule]]) -> int:
     common = max(stops([s for _, s in curves], args.steps))
     resolved = [(label, prepare(s, common)[0], common) for label, s in curves]
     title = resolved[0][0] if len(resolved) == 1 else None
+    panels = _panels(args, resolved)
     if args.output:
         from .plot import save_plot
 
-        save_plot(resolved, args.output, log=args.log, param=args.param, title=title)
+        save_plot(resolved, args.output, log=args.log, param=args.param, title=title, panels=panels)
         print(f"wrote {args.output}")
         return 0
     from .termplot import Curve, render
@@ -335,6 +367,10 @@ def _plot(args: argparse.Namespace, curves: list[tuple[str, Schedule]]) -> int:
                   height=args.height, log=args.log, ylabel=args.param, style=style, color=color,
                   title=_short(title, width) if title else None)
     print(text)
+    for ylabel, panel in panels:
+        print()
+        print(render([Curve(label, s, stop) for label, s, stop in panel], width=width,
+                     height=max(5, args.height // 2), ylabel=ylabel, style=style, color=color))
     return 0
 
 
@@ -349,14 +385,44 @@ def _can_print(sample: str) -> bool:
 def _describe(args: argparse.Namespace, curves: list[tuple[str, Schedule]]) -> int:
     from .description import describe
 
-    found = [describe(s, stop, name=label)
-             for (label, s), stop in zip(curves, stops([s for _, s in curves], args.steps), strict=True)]
+    texts, rows = [], []
+    for (label, s), stop in zip(curves, stops([s for _, s in curves], args.steps), strict=True):
+        d = describe(s, stop, name=label)
+        text, row = str(d), dataclasses.asdict(d)
+        extra_text, extra = _extras(args, prepare(s, stop)[0], stop)
+        texts.append("\n".join([text, *extra_text]))
+        rows.append({**row, **extra})
     if args.json:
-        rows = [dataclasses.asdict(d) for d in found]
         print(json.dumps(rows if len(rows) > 1 else rows[0], indent=2))
     else:
-        print("\n\n".join(str(d) for d in found))
+        print("\n\n".join(texts))
     return 0
+
+
+def _extras(args: argparse.Namespace, concrete: Schedule, stop: int) -> tuple[list[str], dict[str, Any]]:
+    """The batch curve of a batch ramp, and the ``--weight-decay`` view: lines and JSON fields."""
+    from .batch import batch_curves
+    from .description import describe
+
+    lines: list[str] = []
+    extra: dict[str, Any] = {}
+    batches = []
+    for b in batch_curves(concrete):
+        d = describe(b, stop)
+        stages = ", ".join(f"{s.step}: {_g(s.after)}" for s in d.seams[:8])
+        more = f", ... ({d.seams_total} in all)" if d.seams_total > 8 else ""
+        lines.append(f"  batch    {_g(d.start)} at step 0 -> {_g(d.final)} at step {stop}"
+                     + (f"; changes at {stages}{more}" if d.seams_total else ""))
+        batches.append({"start": d.start, "final": d.final, "changes": [[s.step, s.after] for s in d.seams]})
+    if batches:
+        extra["batch"] = batches
+    if getattr(args, "weight_decay", None) is not None:
+        from .weight_decay import weight_decay_view
+
+        view = weight_decay_view(concrete, args.weight_decay, stop, lr=args.lr)
+        lines.append(str(view))
+        extra["weight_decay"] = dataclasses.asdict(view)
+    return lines, extra
 
 
 def _values(args: argparse.Namespace, curves: list[tuple[str, Schedule]]) -> int:

@@ -13,7 +13,7 @@ from . import _validate as v
 from ._ops import SCALAR
 from .durations import Frac, Rest
 from .schedule import Schedule, register
-from .shapes import _scaled
+from .shapes import _scaled, constant
 
 TYPE_CHECKING = False  # typing is not imported at run time: `import lrkit` stays fast
 if TYPE_CHECKING:
@@ -109,7 +109,9 @@ class warmup(Schedule):
             ramp = _scaled(a, b - a, s * s)
         else:
             ramp = a * m.pow(b / a, q)
-        body = self.schedule._eval(m.maximum(t - n, 0), m)
+        inner = self.schedule
+        # a constant body is its value: m.where broadcasts it (no array of copies, same values)
+        body = inner.value if type(inner) is constant else inner._eval(m.maximum(t - n, 0), m)
         return m.where(t < n, ramp, body)
 
     def _duration(self) -> Any:
@@ -166,7 +168,9 @@ class join(Schedule):
             return (piece._fn or piece._build())(t - start)  # = piece._eval(t - start, m), derived
         out = self.schedules[0]._eval(t, m)
         for b, s in zip(self.boundaries, self.schedules[1:]):
-            out = m.where(t >= b, s._eval(m.maximum(t - b, 0), m), out)
+            # a constant piece is its value: m.where broadcasts it (same values, one pass fewer)
+            piece = s.value if type(s) is constant else s._eval(m.maximum(t - b, 0), m)
+            out = m.where(t >= b, piece, out)
         return out
 
     def _duration(self) -> Any:

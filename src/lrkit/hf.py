@@ -300,6 +300,14 @@ class ScheduleTrainerMixin:
     restores it on ``train(resume_from_checkpoint=...)``.  ``scheduler_kwargs`` go
     to :class:`lrkit.torch.Scheduler`.  Without ``lr_schedule`` the Trainer
     behaves as usual.  (This class does not import transformers.)
+
+    A token clock: ``scheduler_kwargs={"unit": "tokens", "total_tokens": N}`` (``total_tokens``
+    where the schedule has fractions of the run).  The position is then the Trainer's own
+    count, ``state.num_input_tokens_seen`` (turn it on with
+    ``TrainingArguments(include_num_input_tokens_seen=True)`` or ``"non_padding"``): the tokens
+    of the model's main input, gathered over all processes, counted per micro-batch; after
+    each optimizer update the scheduler moves to that count, so the update after n tokens
+    uses schedule(n).  A resumed run restores both, so it continues exactly.
     """
 
     optimizer: Any  # set by transformers.Trainer
@@ -315,10 +323,49 @@ class ScheduleTrainerMixin:
             from .config import _driver_args
             from .torch import Scheduler
 
-            schedule, options = _driver_args(self.lr_schedule, lambda: int(num_training_steps))
-            options.update(self.lr_scheduler_kwargs)
-            self.lr_scheduler = Scheduler(optimizer if optimizer is not None else self.optimizer,
-                                          schedule, **options)
+            kwargs = self.lr_scheduler_kwargs
+            unit = kwargs.get("unit", "steps")
+            if unit == "steps":
+                schedule, options = _driver_args(self.lr_schedule, lambda: int(num_training_steps))
+            else:
+                schedule, options = _driver_args(self.lr_schedule, lambda: _total_tokens(kwargs))
+            options.update(kwargs)
+            opt = optimizer if optimizer is not None else self.optimizer
+            if unit == "steps":
+                self.lr_scheduler = Scheduler(opt, schedule, **options)
+            else:
+                self.lr_scheduler = _token_scheduler(self, unit)(opt, schedule, **options)
             self._created_lr_scheduler = True  # rebuilt (with the new max_steps) by a later train()
             return self.lr_scheduler
         return super().create_scheduler(num_training_steps, optimizer)  # type: ignore[misc]
+
+
+def _total_tokens(kwargs: dict[str, Any]) -> int:
+    total = kwargs.get("total_tokens")
+    if total is None:
+        raise ValueError("the schedule has fractions of the run: give scheduler_kwargs={'unit': 'tokens', "
+                         "'total_tokens': N}")
+    return int(total)
+
+
+def _token_scheduler(trainer: Any, unit: str) -> Any:
+    """An :class:`lrkit.torch.Scheduler` class whose ``step()`` moves to the Trainer's token count."""
+    if unit != "tokens":
+        raise ValueError(f"the Trainer counts tokens (state.num_input_tokens_seen), not {unit}: "
+                         "use unit='tokens' or 'steps'")
+    seen = getattr(trainer.args, "include_num_input_tokens_seen", "no")
+    if seen in ("no", False, None):
+        raise ValueError("a token clock follows the Trainer's state.num_input_tokens_seen: set "
+                         "TrainingArguments(include_num_input_tokens_seen=True) (or 'non_padding')")
+    from .torch import Scheduler
+
+    class TrainerTokenScheduler(Scheduler):
+        """lrkit.torch.Scheduler on a token clock whose position is ``trainer.state.num_input_tokens_seen``
+        (the Trainer calls ``step()`` after each optimizer update)."""
+
+        def step(self, epoch: Any = None, **kwargs: Any) -> None:
+            if epoch is None and not kwargs:
+                epoch = int(trainer.state.num_input_tokens_seen)
+            super().step(epoch, **kwargs)
+
+    return TrainerTokenScheduler

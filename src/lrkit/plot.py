@@ -125,13 +125,24 @@ def plot_schedule(schedule: Schedule, ax: Any = None, steps: int | None = None, 
 
 def save_plot(curves: Sequence[tuple[str, Schedule, int]], path: str, *, log: bool = False,
               param: str = "lr", title: str | None = None, size: tuple[float, float] = (8.0, 4.5),
-              dpi: int = 100) -> None:
-    """Write a picture of ``(label, schedule, stop)`` curves to ``path`` (its suffix picks the format)."""
+              dpi: int = 100,
+              panels: Sequence[tuple[str, Sequence[tuple[str, Schedule, int]]]] = ()) -> None:
+    """Write a picture of ``(label, schedule, stop)`` curves to ``path`` (its suffix picks the format).
+
+    ``panels``: more plots under it, sharing the step axis, each ``(value label, curves)``
+    (the batch size of a batch ramp, the update weights of ``--weight-decay``)."""
     require_matplotlib()
     from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
 
-    fig = Figure(figsize=size, dpi=dpi, layout="constrained")
-    ax = fig.add_subplot()
+    fig = Figure(figsize=(size[0], size[1] * (1 + 0.5 * len(panels))), dpi=dpi, layout="constrained")
+    axes = fig.subplots(1 + len(panels), 1, sharex=True, squeeze=False,
+                        gridspec_kw={"height_ratios": [2] + [1] * len(panels)})[:, 0]
+    ax = axes[0]
+    for pax, (ylabel, panel) in zip(axes[1:], panels):
+        for label, schedule, stop in panel:
+            plot_schedule(schedule, pax, stop, label=label, param=ylabel, linewidth=1.4)
+        if len(panel) > 1:
+            pax.legend(fontsize="small")
     for label, schedule, stop in curves:
         plot_schedule(schedule, ax, stop, label=label, log=log, param=param, linewidth=1.6)
     ax.set_xlim(0, max(max(stop for _, _, stop in curves), 1))

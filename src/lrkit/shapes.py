@@ -315,6 +315,10 @@ class piecewise(Schedule):
         self._store(boundaries=b, values=vals)
 
     def _eval(self, t: Any, m: Any) -> Any:
+        # values[#{i: boundaries[i] <= t}]: a binary search (m.lookup), or for a few boundaries
+        # one selection per boundary
+        if len(self.boundaries) >= 3:
+            return m.lookup(t, self.boundaries, self._values)
         out: Any = m.full(t, self._values[0])
         for b, value in zip(self.boundaries, self._values[1:]):
             out = m.where(t >= b, value, out)
@@ -619,23 +623,28 @@ class cyclic(Schedule):
             scale = m.require_finite(scale, self._overflow)
         return scale
 
-_WSD_SHAPES = ("linear", "cosine", "1-sqrt")
+_WSD_SHAPES = ("linear", "cosine", "1-sqrt", "square", "exponential")
+_WARMUP_SHAPES = ("linear", "cosine", "1-sqrt")
 
 
 @register
 class wsd(Schedule):
-    """Warmup-stable-decay, exactly as transformers' ``get_wsd_schedule``.
+    """Warmup-stable-decay, exactly as transformers' ``get_wsd_schedule``, and the other decay shapes in use.
 
     Over ``steps`` steps: warmup for ``warmup`` steps, stable at ``peak``, decay
     over the last ``decay`` steps (or from ``decay_from`` on, to extend or end
     a run early), then ``end``.  With q the progress in a phase, a factor f:
     warmup f = q (``warmup_shape`` linear), ½(1 − cos πq) (cosine) or
-    1 − √(1 − q) (1-sqrt); decay f = 1 − q (linear), ½(1 + cos πq) (cosine)
-    or 1 − √q (1-sqrt); value = end + (peak − end)·f.  The warmup starts from
-    ``end``, as transformers' ``min_lr_ratio`` does.  ``cycles`` (cosine decay
-    only, transformers' ``num_cycles``): f = ½(1 + cos 2π·cycles·q).  (1 − q is
-    computed as the part of the phase still to go, and 1 − √q as (1 − q)/(1 + √q):
-    no cancellation near the end.)
+    1 − √(1 − q) (1-sqrt); decay f = 1 − q (linear), ½(1 + cos πq) (cosine),
+    1 − √q (1-sqrt) or 1 − q² (square); value = end + (peak − end)·f.  The warmup
+    starts from ``end``, as transformers' ``min_lr_ratio`` does.  ``cycles`` (cosine decay
+    only, transformers' ``num_cycles``): f = ½(1 + cos 2π·cycles·q).
+    ``exponential`` (geometric, the WSD runs of the multi-power-law paper, Luo et al. 2025):
+    value = peak^(1 − q)·end^q, computed as end·(peak/end)^(1 − q) (exactly ``end`` at q = 1,
+    ``peak`` up to the decay's start); it needs ``peak > 0`` and ``end > 0``.
+    A decay to a floor ("lowered linear", cosine-to-floor) is ``end=floor`` with the
+    linear or cosine shape.  (1 − q is computed as the part of the phase still to go,
+    1 − √q as (1 − q)/(1 + √q) and 1 − q² as (1 − q)(1 + q): no cancellation near the end.)
     """
 
     name = "wsd"
@@ -655,8 +664,14 @@ class wsd(Schedule):
         self._store(steps=steps, warmup=warmup, decay=decay, peak=peak,
                     end=end, shape=v.choice("shape", shape, _WSD_SHAPES),
                     decay_from=decay_from,
-                    warmup_shape=v.choice("warmup_shape", warmup_shape, _WSD_SHAPES),
+                    warmup_shape=v.choice("warmup_shape", warmup_shape, _WARMUP_SHAPES),
                     cycles=cycles)
+        if self.shape == "exponential" and not (peak > 0 and end > 0):
+            raise ValueError(f"shape='exponential' needs peak > 0 and end > 0 (a geometric decay "
+                             f"peak^(1 − q)·end^q), got peak={peak!r}, end={end!r}")
+        if self.shape == "exponential" and not _NORMAL <= peak / end < math.inf:
+            raise ValueError(f"shape='exponential': peak / end = {peak!r} / {end!r} is outside the "
+                             "float64 range")
         if all(isinstance(x, (int, float)) for x in (steps, warmup, decay)):
             if decay_from is None and warmup + decay > steps:
                 raise ValueError(
@@ -690,6 +705,11 @@ class wsd(Schedule):
             s1 = s0 + d
             x = m.clip(t, s0, s1)
             r = (s1 - x) / d  # 1 − q: what is left of the decay, exactly 0 from s1 on
+            if self.shape == "exponential":
+                # end·(peak/end)^(1 − q) = peak^(1 − q)·end^q: exactly end from s1 on
+                fall = end * m.pow(peak / end, r)
+                out = m.where(t <= s0, peak, fall)
+                return m.where(t < w, rise, out) if w > 0 else out
             if self.shape == "linear":
                 fd = r
             elif self.shape == "cosine" and self.cycles == 0.5:
@@ -697,6 +717,8 @@ class wsd(Schedule):
                 fd = cd * cd
             elif self.shape == "cosine":
                 fd = 0.5 * (1 + m.cos(2 * math.pi * self.cycles * ((x - s0) / d)))
+            elif self.shape == "square":
+                fd = r * (1 + (x - s0) / d)  # 1 − q² = (1 − q)(1 + q)
             else:
                 fd = r / (1 + m.sqrt((x - s0) / d))  # 1 − √q, without cancellation
             fall = _scaled(end, peak - end, fd)

@@ -252,14 +252,14 @@ class _FastStep(_TorchMixin):
     def step(self, epoch: Any = None, *, tokens: int | None = None, samples: int | None = None) -> None:
         """Advance one step (a no-op with ``on_optimizer_step``), or jump to ``epoch``; on a
         token (sample) clock advance by ``tokens=n`` (``samples=n``)."""
+        if epoch is None and tokens is None and samples is None and self._hook is not None:
+            return  # advanced by the optimizer's step hook (also on a token clock: Lightning calls it)
         if tokens is not None or samples is not None or self.unit != "steps":  # type: ignore[attr-defined]
             if self._hook is not None and epoch is None:
                 raise TypeError("with on_optimizer_step=True the optimizer's step advances the clock: "
                                 "count the units of each update with scheduler.add(tokens=n)")
             t = self._advance(epoch, tokens, samples)  # type: ignore[attr-defined]
         elif epoch is None:
-            if self._hook is not None:
-                return  # advanced by the optimizer's step hook
             t = self.last_epoch + 1
         else:
             t = self._check_epoch(epoch)  # type: ignore[attr-defined]
