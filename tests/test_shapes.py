@@ -224,3 +224,12 @@ def test_exponential_has_no_floor_unless_given():
     peer = optax.exponential_decay(-1.0, transition_steps=1, decay_rate=0.5)
     assert [float(peer(t)) for t in range(5)] == pytest.approx(L.exponential(0.5, start=-1.0).values(5))
 
+
+
+def test_wsd_decay_near_2_53_is_the_same_on_arrays():
+    # decay_from + decay rounds to decay_from in float64 there: the array path must not take the
+    # shortcut that assumes the decay spans exactly `decay` steps (it gave 0 instead of the peak)
+    np = pytest.importorskip("numpy")
+    s = L.wsd(1, 0, 1, decay_from=2**53)
+    assert s(0) == 1.0
+    assert s(np.array([0.0, 1e15]))[0] == 1.0 and s(np.array([1e15]))[0] == s(10**15)

@@ -726,9 +726,10 @@ class wsd(Schedule):
             if ends_at_zero and (end != 0.0 or math.copysign(1.0, end) > 0):
                 # from s1 on fd = 0, so fall = end + (±0) = end: no separate branch needed
                 top = _scaled(end, peak - end, 1.0)
-                if (s1 - s0 == d and top == peak and math.copysign(1.0, top) == math.copysign(1.0, peak)
+                if (float(s1) - float(s0) == d and top == peak and math.copysign(1.0, top) == math.copysign(1.0, peak)
                         and (self.shape != "cosine" or math.sin(_HALF_PI) == 1.0)):
-                    # up to s0, x = s0 gives fd = 1 exactly, so fall is already peak
+                    # up to s0, x = s0 gives fd = 1 exactly, so fall is already peak (in float64:
+                    # s0 + d may round to s0 near 2**53, and then it does not)
                     out = fall
                 else:
                     out = m.where(t < s0, peak, fall)
