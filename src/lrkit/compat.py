@@ -590,6 +590,17 @@ class StepLR(_Compat):
         return (int(t) // self.step_size + 1) * self.step_size if self.gamma == 0 else None
 
 
+def _whole_step(m: Any) -> bool:
+    """Whether torch's MultiStepLR ever reaches milestone ``m``: a whole number >= 0 (an int
+    of any size, or a finite float equal to one; inf and NaN never are)."""
+    if isinstance(m, bool) or not isinstance(m, numbers.Real):
+        return False
+    if isinstance(m, numbers.Integral):
+        return m >= 0
+    f = float(m)
+    return math.isfinite(f) and f.is_integer() and f >= 0
+
+
 class MultiStepLR(_Compat):
     """lr = b·gamma^(number of milestones <= t); a repeated milestone counts twice."""
 
@@ -607,8 +618,7 @@ class MultiStepLR(_Compat):
 
         self.milestones: Counter[Any] = Counter(ms)
         # torch counts a milestone when the (integer) step equals it: others never act
-        acting = sorted(int(m) for m in ms if isinstance(m, numbers.Real)
-                        and not isinstance(m, bool) and math.isfinite(m) and m == int(m) and m >= 0)
+        acting = sorted(int(m) for m in ms if _whole_step(m))
         self.gamma = gamma
         bases = _bases(optimizer, last_epoch)
         if gamma == 0:
