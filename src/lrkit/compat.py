@@ -596,7 +596,7 @@ def _whole_step(m: Any) -> bool:
     if isinstance(m, bool) or not isinstance(m, numbers.Real):
         return False
     if isinstance(m, numbers.Integral):
-        return m >= 0
+        return int(m) >= 0
     f = float(m)
     return math.isfinite(f) and f.is_integer() and f >= 0
 
