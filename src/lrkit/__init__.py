@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from ._lazy import lazy_names
 from .batch import batch_curves, batch_ramp, scale_by_batch
 from .combinators import (
     clip,
@@ -83,19 +84,8 @@ if TYPE_CHECKING:
     from .finder import RangeTestResult, lr_range_test
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'lrkit' has no attribute {name!r}")
-    import importlib
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())
 
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "Schedule", "Product", "Sum", "REGISTRY", "Frac", "frac",

@@ -19,7 +19,7 @@ package, and importing the package itself loads nothing heavy until a name is us
 
 from __future__ import annotations
 
-import importlib
+from .._lazy import lazy_names
 
 # name -> module, loaded on first use (PEP 562), so `lrkit fit --help` stays light
 _LAZY = {
@@ -41,14 +41,5 @@ if TYPE_CHECKING:
     from .trace import Run, Trace
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'lrkit.laws' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())
 
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))

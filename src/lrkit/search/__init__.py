@@ -11,6 +11,7 @@ Population Based Training.  Optuna and Ray are imported only when used
 
 from __future__ import annotations
 
+from .._lazy import lazy_names
 from .distributions import Choice, Distribution, LogUniform, RandInt, Uniform
 from .space import MAX_DRAWS, InvalidSample, Param, Space, space
 
@@ -21,15 +22,7 @@ if TYPE_CHECKING:
 _LAZY = {"optimize": "embedded", "Result": "embedded"}
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'lrkit.search' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals())
 
 
 __all__ = ["space", "Space", "Param", "InvalidSample", "MAX_DRAWS", "Distribution", "Uniform",
