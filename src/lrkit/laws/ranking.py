@@ -103,16 +103,22 @@ def compare(law: FittedLaw, schedules: Mapping[str, Schedule] | Sequence[Any], s
     return Comparison(law, steps, tuple(rows))
 
 
-def best_wsd(law: FittedLaw, steps: int, peak: float, warmup: int = 0, *,
-             fractions: Sequence[float] = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0),
-             shapes: Sequence[str] = ("linear", "1-sqrt", "cosine"), end: float = 0.0) -> Comparison:
-    """WSD schedules ``wsd(steps, warmup, fraction·(steps − warmup), peak=peak, end=end, shape=...)``
-    over a grid of decay fractions and shapes, ranked by predicted final loss."""
+def _family_args(steps: Any, peak: Any, warmup: Any) -> tuple[int, float, int]:
+    """``steps`` >= 2, ``peak`` > 0 and 0 <= ``warmup`` < steps − 1, checked (a family's run)."""
     steps = _positive_int(steps, "steps", 2)
     peak = _positive(peak, "peak")
     warmup = _positive_int(warmup, "warmup", 0)
     if warmup >= steps - 1:
         raise ValueError(f"warmup must be < steps - 1 = {steps - 1}, got {warmup}")
+    return steps, peak, warmup
+
+
+def best_wsd(law: FittedLaw, steps: int, peak: float, warmup: int = 0, *,
+             fractions: Sequence[float] = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0),
+             shapes: Sequence[str] = ("linear", "1-sqrt", "cosine"), end: float = 0.0) -> Comparison:
+    """WSD schedules ``wsd(steps, warmup, fraction·(steps − warmup), peak=peak, end=end, shape=...)``
+    over a grid of decay fractions and shapes, ranked by predicted final loss."""
+    steps, peak, warmup = _family_args(steps, peak, warmup)
     cands: dict[str, Schedule] = {}
     for shape in shapes:
         for f in fractions:
@@ -126,11 +132,7 @@ def best_wsd(law: FittedLaw, steps: int, peak: float, warmup: int = 0, *,
 def best_cosine(law: FittedLaw, steps: int, peak: float, warmup: int = 0, *,
                 ends: Sequence[float] = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5)) -> Comparison:
     """Cosine decays from ``peak`` to ``end·peak`` after a linear warmup, over a grid of ``ends``."""
-    steps = _positive_int(steps, "steps", 2)
-    peak = _positive(peak, "peak")
-    warmup = _positive_int(warmup, "warmup", 0)
-    if warmup >= steps - 1:
-        raise ValueError(f"warmup must be < steps - 1 = {steps - 1}, got {warmup}")
+    steps, peak, warmup = _family_args(steps, peak, warmup)
     cands: dict[str, Schedule] = {}
     for e in ends:
         if isinstance(e, bool) or not isinstance(e, numbers.Real) or not 0 <= e <= 1:
