@@ -97,35 +97,16 @@ def test_lightning_token_clock_needs_the_total_for_fractions():
 def _hf():
     transformers = pytest.importorskip("transformers")
     pytest.importorskip("accelerate")
-    import lrkit.hf
+    from . import test_hf_trainer as hf
 
-    class TinyModel(torch.nn.Module):
+    class TinyModel(hf.TinyModel):
         main_input_name = "x"  # what the Trainer counts as the tokens of a batch
 
-        def __init__(self) -> None:
-            super().__init__()
-            torch.manual_seed(0)
-            self.layer = torch.nn.Linear(4, 1)
-            self.used: list[float] = []
-
-        def forward(self, x, labels):
-            out = self.layer(x).squeeze(-1)
-            return {"loss": torch.nn.functional.mse_loss(out, labels), "logits": out}
-
-    class Dataset(torch.utils.data.Dataset):
+    class Dataset(hf.Dataset):
         def __init__(self, n: int = 22) -> None:
-            g = torch.Generator().manual_seed(1)
-            self.x = torch.randn(n, 4, generator=g)
-            self.y = self.x.sum(1)
+            super().__init__(n)
 
-        def __len__(self) -> int:
-            return len(self.x)
-
-        def __getitem__(self, i):
-            return {"x": self.x[i], "labels": self.y[i]}
-
-    class Trainer(lrkit.hf.ScheduleTrainerMixin, transformers.Trainer):
-        pass
+    Trainer = hf.Trainer
 
     class Record(transformers.TrainerCallback):
         """The lr of each real optimizer update, read just before it."""
