@@ -233,3 +233,15 @@ def test_wsd_decay_near_2_53_is_the_same_on_arrays():
     s = L.wsd(1, 0, 1, decay_from=2**53)
     assert s(0) == 1.0
     assert s(np.array([0.0, 1e15]))[0] == 1.0 and s(np.array([1e15]))[0] == s(10**15)
+
+
+@pytest.mark.parametrize("s, t, want", [
+    (L.shift(L.warmup(L.polynomial(59, start=0.0, power=1.5, k_decay=3.0), 1), 0), 60, 0.0),  # was NaN
+    (L.shift(L.warmup(L.polynomial(3, start=0.0, end=1.0, power=0.25, k_decay=3.0), 1), 0), 4, 1.0),
+    (L.warmup(L.cosine(59, k_decay=3.0), 1), 60, 0.0),
+])
+def test_k_decay_ends_exactly_under_jax_jit(s, t, want):
+    # XLA turns x / steps into x * (1 / steps): the bent progress q^k must still end at exactly 1
+    jax = pytest.importorskip("jax")
+    np = pytest.importorskip("numpy")
+    assert float(jax.jit(lambda x: s(x))(np.array([t]))[0]) == want == s(t)

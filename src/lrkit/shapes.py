@@ -41,6 +41,14 @@ def _remaining(t: Any, steps: Any, m: Any) -> Any:
     return (steps - m.minimum(t, steps)) / steps
 
 
+def _bent_remaining(t: Any, steps: Any, k: float, m: Any) -> Any:
+    """1 − (min(t, steps)/steps)^k, in [0, 1] and exactly 0 from t = steps on.  Under XLA the
+    division may become a multiplication by 1/steps, which rounds q past 1 (a negative base
+    for the power, NaN) or just below it at the end (a power < 1 then lifts the rounding)."""
+    q = m.where(t >= steps, 1.0, m.minimum(_progress(t, steps, m), 1.0))
+    return 1 - q**k
+
+
 def _scaled(end: float, d: float, f: Any) -> Any:
     """end + d·f for a factor f >= 0, without the operations that cannot change it
     (d = 1, end = +0 with d·f >= 0): the same bits, fewer passes over an array."""
@@ -136,7 +144,7 @@ class cosine(Schedule):
         if self.k_decay == 1.0:
             r = (steps - m.minimum(t, steps)) / steps  # _remaining, inlined
         else:
-            r = 1 - _progress(t, steps, m) ** self.k_decay
+            r = _bent_remaining(t, steps, self.k_decay, m)
         s = m.sin(_HALF_PI * r)
         f = s * s if self.exponent == 1.0 else (s * s) ** self.exponent
         return _scaled(self.end, self.start - self.end, f)
@@ -178,7 +186,7 @@ class polynomial(Schedule):
         if self.k_decay == 1.0:
             r = _remaining(t, self.steps, m)
         else:
-            r = 1 - _progress(t, self.steps, m) ** self.k_decay
+            r = _bent_remaining(t, self.steps, self.k_decay, m)
         return _scaled(self.end, self.start - self.end, r**self.power)
 
     def _duration(self) -> Any:
