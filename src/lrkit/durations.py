@@ -28,7 +28,7 @@ class Frac:
 
     def __init__(self, value: float) -> None:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"frac() takes a number in (0, 1], not {type(value).__name__}")
+            raise TypeError(f"frac() takes a number in (0, 1], not {'None' if value is None else type(value).__name__}")
         v = float(value)
         if not (0.0 < v <= 1.0):
             raise ValueError(f"frac() value must be in (0, 1], got {value!r}")
